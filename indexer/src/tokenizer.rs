@@ -1,0 +1,180 @@
+//! tantivy tokenizers over the Japanese analyser.
+
+use std::sync::Arc;
+
+use tantivy::tokenizer::{Token, TokenStream, Tokenizer, TokenizerManager};
+use tokenizer_dict::{Analysis, JapaneseAnalyzer};
+
+/// Which view of the analysis a tokenizer emits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum TokenView {
+    /// Normalised morphemes; compound parts at their compound's position.
+    Morphemes,
+    /// CJK bigrams, and unigrams for one-character words and runs.
+    Bigrams,
+    /// Hiragana readings of the morphemes.
+    Readings,
+    /// Bigrams over the reading of the whole text, so a hiragana query meets the record
+    /// however the dictionary segments the hiragana (としょかん alone splits badly).
+    ReadingBigrams,
+    /// Romanised readings, Hepburn and wāpuro at the same position.
+    Romaji,
+    /// One token: the whole text's exact key, for 完全一致 and 前方一致.
+    ExactKey,
+}
+
+impl TokenView {
+    /// Every view, in a fixed order.
+    pub const ALL: [TokenView; 6] = [
+        TokenView::Morphemes,
+        TokenView::Bigrams,
+        TokenView::Readings,
+        TokenView::ReadingBigrams,
+        TokenView::Romaji,
+        TokenView::ExactKey,
+    ];
+
+    /// The name the tokenizer is registered under.
+    pub fn tokenizer_name(self) -> &'static str {
+        match self {
+            TokenView::Morphemes => "ja_morpheme",
+            TokenView::Bigrams => "ja_bigram",
+            TokenView::Readings => "ja_reading",
+            TokenView::ReadingBigrams => "ja_reading_bigram",
+            TokenView::Romaji => "ja_romaji",
+            TokenView::ExactKey => "ja_exact_key",
+        }
+    }
+}
+
+/// A tantivy tokenizer emitting one [`TokenView`] of the Japanese analysis.
+#[derive(Clone)]
+pub struct JapaneseTokenizer {
+    analyzer: Arc<JapaneseAnalyzer>,
+    view: TokenView,
+}
+
+impl JapaneseTokenizer {
+    /// A tokenizer for `view` sharing `analyzer` (and so its dictionaries).
+    pub fn new(analyzer: Arc<JapaneseAnalyzer>, view: TokenView) -> Self {
+        Self { analyzer, view }
+    }
+}
+
+/// Registers a tokenizer for every [`TokenView`] under [`TokenView::tokenizer_name`].
+pub fn register_japanese_tokenizers(manager: &TokenizerManager, analyzer: Arc<JapaneseAnalyzer>) {
+    for view in TokenView::ALL {
+        manager.register(
+            view.tokenizer_name(),
+            JapaneseTokenizer::new(analyzer.clone(), view),
+        );
+    }
+}
+
+/// The tokens of one text, produced up front from one analysis.
+pub struct JapaneseTokenStream {
+    tokens: std::vec::IntoIter<Token>,
+    current: Token,
+}
+
+impl Tokenizer for JapaneseTokenizer {
+    type TokenStream<'a> = JapaneseTokenStream;
+
+    fn token_stream<'a>(&'a mut self, text: &'a str) -> JapaneseTokenStream {
+        // Segmentation errors are internal faults of lindera that no input is known to
+        // cause; a text that cannot be analysed is indexed with no tokens of this view
+        // rather than aborting the whole batch.
+        let tokens = match self.analyzer.analyze(text) {
+            Ok(analysis) => tokens(&analysis, self.view),
+            Err(_) => Vec::new(),
+        };
+        JapaneseTokenStream {
+            tokens: tokens.into_iter(),
+            current: Token::default(),
+        }
+    }
+}
+
+impl TokenStream for JapaneseTokenStream {
+    fn advance(&mut self) -> bool {
+        match self.tokens.next() {
+            Some(token) => {
+                self.current = token;
+                true
+            }
+            None => false,
+        }
+    }
+
+    fn token(&self) -> &Token {
+        &self.current
+    }
+
+    fn token_mut(&mut self) -> &mut Token {
+        &mut self.current
+    }
+}
+
+fn token(text: &str, from: usize, to: usize, position: usize) -> Token {
+    Token {
+        offset_from: from,
+        offset_to: to,
+        position,
+        text: text.to_string(),
+        position_length: 1,
+    }
+}
+
+fn tokens(analysis: &Analysis, view: TokenView) -> Vec<Token> {
+    let mut out = Vec::new();
+    match view {
+        TokenView::Morphemes => {
+            for m in &analysis.morphemes {
+                out.push(token(&m.normalized, m.start, m.end, m.position));
+            }
+        }
+        TokenView::Bigrams => {
+            // Positions follow text order so phrase queries over bigrams work.
+            let mut grams: Vec<_> = analysis.bigrams.iter().chain(&analysis.unigrams).collect();
+            grams.sort_by_key(|g| (g.start, g.end));
+            for (position, g) in grams.into_iter().enumerate() {
+                out.push(token(&g.text, g.start, g.end, position));
+            }
+        }
+        TokenView::Readings => {
+            for m in analysis.morphemes.iter().filter(|m| !m.compound_part) {
+                let reading = m.reading.as_deref().unwrap_or(&m.normalized);
+                out.push(token(reading, m.start, m.end, m.position));
+            }
+        }
+        TokenView::ReadingBigrams => {
+            let chars: Vec<char> = analysis.keys.reading.chars().collect();
+            if chars.len() == 1 {
+                out.push(token(&analysis.keys.reading, 0, 0, 0));
+            }
+            for (position, pair) in chars.windows(2).enumerate() {
+                out.push(token(&pair.iter().collect::<String>(), 0, 0, position));
+            }
+        }
+        TokenView::Romaji => {
+            for m in analysis.morphemes.iter().filter(|m| !m.compound_part) {
+                match &m.romaji {
+                    Some(romaji) => {
+                        out.push(token(&romaji.hepburn, m.start, m.end, m.position));
+                        if romaji.wapuro != romaji.hepburn {
+                            out.push(token(&romaji.wapuro, m.start, m.end, m.position));
+                        }
+                    }
+                    None => out.push(token(&m.normalized, m.start, m.end, m.position)),
+                }
+            }
+        }
+        TokenView::ExactKey => {
+            if !analysis.keys.exact.is_empty() {
+                out.push(token(&analysis.keys.exact, 0, 0, 0));
+            }
+        }
+    }
+    out
+}

@@ -1,0 +1,344 @@
+//! The Japanese analyser: one chain for index and query.
+//!
+//! normalise -> morphemes (with compound parts) -> readings and romaji -> CJK bigrams and
+//! unigrams -> whole-text keys. Every piece carries byte offsets into the original text.
+
+use std::borrow::Cow;
+use std::path::Path;
+
+use lindera::dictionary::UserDictionary;
+use lindera::mode::{Mode, Penalty};
+use lindera::segmenter::Segmenter;
+use serde::Serialize;
+
+use crate::dictionary;
+use crate::error::{Error, Result};
+use crate::kana::{self, Romaji};
+use crate::normalize::{self, Normalized};
+
+/// Analyses Japanese (and Western) text for search. Cheap to share across threads.
+///
+/// ```
+/// let analyzer = tokenizer_dict::JapaneseAnalyzer::new()?;
+/// let analysis = analyzer.analyze("東京都立図書館の歴史")?;
+/// let library = analysis.morphemes.iter().find(|m| m.surface == "図書館").unwrap();
+/// assert_eq!(library.reading.as_deref(), Some("としょかん"));
+/// # Ok::<(), tokenizer_dict::Error>(())
+/// ```
+#[derive(Clone)]
+pub struct JapaneseAnalyzer {
+    normal: Segmenter,
+    decompose: Segmenter,
+}
+
+/// Everything the analyser found in one text.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Analysis {
+    /// The text after search normalisation.
+    pub normalized: String,
+    /// Morphemes in order; compound parts follow the compound they belong to.
+    pub morphemes: Vec<Morpheme>,
+    /// Overlapping pairs of characters within each run of kana and kanji.
+    pub bigrams: Vec<Gram>,
+    /// Single kana or kanji that stand alone: one-character words and runs.
+    pub unigrams: Vec<Gram>,
+    /// Hiragana reading of the whole text (morpheme readings joined; words with no
+    /// reading, such as Latin words, as they are).
+    pub reading: String,
+    /// The whole text romanised from its readings, words separated by spaces.
+    pub romaji: Romaji,
+    /// Keys of the whole text for exact-title (完全一致) and prefix (前方一致) search.
+    pub keys: TitleKeys,
+}
+
+/// One morpheme.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Morpheme {
+    /// The morpheme as written in the original text.
+    pub surface: String,
+    /// The morpheme after normalisation (what is indexed).
+    pub normalized: String,
+    /// Reading in hiragana, if the dictionary or the script gives one.
+    pub reading: Option<String>,
+    /// Romanised reading, if there is a reading.
+    pub romaji: Option<Romaji>,
+    /// IPADIC part of speech, e.g. `名詞-固有名詞-地域-一般` (unknown words get the
+    /// class IPADIC guesses from their script, e.g. `名詞-一般` for katakana).
+    pub part_of_speech: String,
+    /// Byte offset of the first byte in the original text.
+    pub start: usize,
+    /// Byte offset one past the last byte in the original text.
+    pub end: usize,
+    /// Position of the word (compound parts share their compound's position).
+    pub position: usize,
+    /// True when this is a part of the compound morpheme just before it
+    /// (関西国際空港 -> 関西, 国際, 空港).
+    pub compound_part: bool,
+}
+
+/// A character n-gram with its place in the original text.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Gram {
+    /// The normalised characters.
+    pub text: String,
+    /// Byte offset of the first byte in the original text.
+    pub start: usize,
+    /// Byte offset one past the last byte in the original text.
+    pub end: usize,
+}
+
+/// Whole-text keys. A 前方一致 search is a prefix match on the same keys.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize)]
+pub struct TitleKeys {
+    /// The normalised text with spaces and punctuation removed:
+    /// 「チーズはどこへ消えた?」 and 「チーズはどこへ消えた？」 share one key.
+    pub exact: String,
+    /// The hiragana reading with spaces and punctuation removed.
+    pub reading: String,
+}
+
+impl JapaneseAnalyzer {
+    /// The analyser over the built-in IPADIC dictionary.
+    pub fn new() -> Result<Self> {
+        Self::build(None)
+    }
+
+    /// The analyser with a library's user dictionary (lindera simple CSV:
+    /// `surface,part_of_speech,reading` per line, the reading in katakana).
+    pub fn with_user_dictionary(path: &Path) -> Result<Self> {
+        let system = dictionary::system_dictionary()?;
+        let user = dictionary::load_user_dictionary(path, &system)?;
+        Self::build(Some(user))
+    }
+
+    /// Like [`JapaneseAnalyzer::with_user_dictionary`], from CSV text.
+    pub fn with_user_dictionary_csv(csv: &str) -> Result<Self> {
+        let system = dictionary::system_dictionary()?;
+        let user = dictionary::user_dictionary_from_csv(csv, &system).map_err(|reason| {
+            Error::UserDictionary {
+                path: "<inline>".into(),
+                reason,
+            }
+        })?;
+        Self::build(Some(user))
+    }
+
+    fn build(user: Option<UserDictionary>) -> Result<Self> {
+        let system = dictionary::system_dictionary()?;
+        let normal = Segmenter::new(Mode::Normal, system.clone(), user.clone());
+        let decompose = Segmenter::new(Mode::Decompose(Penalty::default()), system, user);
+        Ok(Self { normal, decompose })
+    }
+
+    /// Normalises text the way [`JapaneseAnalyzer::analyze`] does.
+    pub fn normalize(&self, text: &str) -> Normalized {
+        normalize::normalize(text)
+    }
+
+    /// Analyses `text`. Any string is accepted; an empty one gives an empty analysis.
+    pub fn analyze(&self, text: &str) -> Result<Analysis> {
+        let normalized = normalize::normalize(text);
+        let norm = normalized.as_str();
+        let mut morphemes = Vec::new();
+        let mut unigrams = Vec::new();
+        let mut position = 0;
+        let tokens = self
+            .normal
+            .segment(Cow::Borrowed(norm))
+            .map_err(|err| Error::Segmentation(err.to_string()))?;
+        for mut token in tokens {
+            if !token.surface.chars().any(char::is_alphanumeric) {
+                continue; // punctuation and symbols are not words
+            }
+            let morpheme = self.morpheme(&mut token, text, &normalized, position);
+            let char_count = morpheme.normalized.chars().count();
+            if char_count == 1 && morpheme.normalized.chars().all(normalize::is_japanese) {
+                unigrams.push(Gram {
+                    text: morpheme.normalized.clone(),
+                    start: morpheme.start,
+                    end: morpheme.end,
+                });
+            }
+            let is_noun =
+                morpheme.part_of_speech.starts_with("名詞") || morpheme.part_of_speech == UNKNOWN;
+            let (start_norm, end_norm) = (token.byte_start, token.byte_end);
+            morphemes.push(morpheme);
+            if is_noun && char_count >= 3 {
+                self.push_compound_parts(
+                    text,
+                    &normalized,
+                    start_norm..end_norm,
+                    position,
+                    &mut morphemes,
+                )?;
+            }
+            position += 1;
+        }
+        let bigrams = bigrams(&normalized, &mut unigrams);
+        let (reading, romaji) = whole_reading(&morphemes);
+        let keys = TitleKeys {
+            exact: key(norm),
+            reading: key(&reading),
+        };
+        Ok(Analysis {
+            normalized: normalized.into_string(),
+            morphemes,
+            bigrams,
+            unigrams,
+            reading,
+            romaji,
+            keys,
+        })
+    }
+
+    /// Splits a compound noun with lindera's decompose mode; emits the parts if it splits.
+    fn push_compound_parts(
+        &self,
+        original: &str,
+        normalized: &Normalized,
+        range: std::ops::Range<usize>,
+        position: usize,
+        morphemes: &mut Vec<Morpheme>,
+    ) -> Result<()> {
+        let Some(compound) = normalized.as_str().get(range.clone()) else {
+            return Ok(());
+        };
+        let parts = self
+            .decompose
+            .segment(Cow::Borrowed(compound))
+            .map_err(|err| Error::Segmentation(err.to_string()))?;
+        if parts.len() < 2 {
+            return Ok(());
+        }
+        for mut part in parts {
+            part.byte_start += range.start;
+            part.byte_end += range.start;
+            let mut morpheme = self.morpheme(&mut part, original, normalized, position);
+            morpheme.compound_part = true;
+            morphemes.push(morpheme);
+        }
+        Ok(())
+    }
+
+    fn morpheme(
+        &self,
+        token: &mut lindera::token::Token<'_>,
+        original: &str,
+        normalized: &Normalized,
+        position: usize,
+    ) -> Morpheme {
+        let orig = normalized.original_range(token.byte_start..token.byte_end);
+        let surface = original.get(orig.clone()).unwrap_or_default().to_string();
+        let norm_surface = token.surface.to_string();
+        let details: Vec<String> = token.details().into_iter().map(str::to_string).collect();
+        let field = |index: usize| {
+            details
+                .get(index)
+                .map(String::as_str)
+                .filter(|value| *value != "*" && !value.is_empty())
+        };
+        let parts: Vec<&str> = (0..4)
+            .filter_map(field)
+            .filter(|part| *part != "UNK")
+            .collect();
+        let part_of_speech = if parts.is_empty() {
+            UNKNOWN.to_string()
+        } else {
+            parts.join("-")
+        };
+        let kana_only =
+            !norm_surface.is_empty() && norm_surface.chars().all(kana::is_kana_or_prolonged);
+        let reading = field(7)
+            .filter(|reading| reading.chars().all(kana::is_kana_or_prolonged))
+            .map(kana::to_hiragana)
+            .or_else(|| kana_only.then(|| kana::to_hiragana(&norm_surface)));
+        let pronunciation = field(8).filter(|p| p.chars().all(kana::is_kana_or_prolonged));
+        let romaji = reading
+            .as_deref()
+            .map(|reading| kana::romanize(reading, pronunciation));
+        Morpheme {
+            surface,
+            normalized: norm_surface,
+            reading,
+            romaji,
+            part_of_speech,
+            start: orig.start,
+            end: orig.end,
+            position,
+            compound_part: false,
+        }
+    }
+}
+
+const UNKNOWN: &str = "未知語";
+
+/// Bigrams over each run of kana and kanji; a run of one character is a unigram.
+fn bigrams(normalized: &Normalized, unigrams: &mut Vec<Gram>) -> Vec<Gram> {
+    let norm = normalized.as_str();
+    let mut grams = Vec::new();
+    let mut run: Vec<(usize, char)> = Vec::new();
+    let mut flush = |run: &mut Vec<(usize, char)>, grams: &mut Vec<Gram>| {
+        if run.len() == 1 {
+            let (at, c) = run[0];
+            let orig = normalized.original_range(at..at + c.len_utf8());
+            if !unigrams.iter().any(|u| u.start == orig.start) {
+                unigrams.push(Gram {
+                    text: c.to_string(),
+                    start: orig.start,
+                    end: orig.end,
+                });
+            }
+        }
+        for pair in run.windows(2) {
+            let (at, first) = pair[0];
+            let (second_at, second) = pair[1];
+            let orig = normalized.original_range(at..second_at + second.len_utf8());
+            grams.push(Gram {
+                text: [first, second].iter().collect(),
+                start: orig.start,
+                end: orig.end,
+            });
+        }
+        run.clear();
+    };
+    for (at, c) in norm.char_indices() {
+        if normalize::is_japanese(c) {
+            run.push((at, c));
+        } else {
+            flush(&mut run, &mut grams);
+        }
+    }
+    flush(&mut run, &mut grams);
+    grams
+}
+
+fn whole_reading(morphemes: &[Morpheme]) -> (String, Romaji) {
+    let mut reading = String::new();
+    let mut romaji = Romaji::default();
+    for morpheme in morphemes.iter().filter(|m| !m.compound_part) {
+        if !romaji.hepburn.is_empty() {
+            romaji.hepburn.push(' ');
+            romaji.wapuro.push(' ');
+        }
+        match (&morpheme.reading, &morpheme.romaji) {
+            (Some(r), Some(roman)) => {
+                reading.push_str(r);
+                romaji.hepburn.push_str(&roman.hepburn);
+                romaji.wapuro.push_str(&roman.wapuro);
+            }
+            _ => {
+                reading.push_str(&morpheme.normalized);
+                romaji.hepburn.push_str(&morpheme.normalized);
+                romaji.wapuro.push_str(&morpheme.normalized);
+            }
+        }
+    }
+    (reading, romaji)
+}
+
+/// The text with everything but letters, digits and ー removed.
+fn key(text: &str) -> String {
+    text.chars()
+        .filter(|c| c.is_alphanumeric() || *c == 'ー')
+        .collect()
+}
