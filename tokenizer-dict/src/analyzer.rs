@@ -4,6 +4,7 @@
 //! unigrams -> whole-text keys. Every piece carries byte offsets into the original text.
 
 use std::borrow::Cow;
+use std::ops::Range;
 use std::path::Path;
 
 use lindera::dictionary::UserDictionary;
@@ -163,14 +164,30 @@ impl JapaneseAnalyzer {
                 morpheme.part_of_speech.starts_with("名詞") || morpheme.part_of_speech == UNKNOWN;
             let (start_norm, end_norm) = (token.byte_start, token.byte_end);
             morphemes.push(morpheme);
-            if is_noun && char_count >= 3 {
-                self.push_compound_parts(
-                    text,
-                    &normalized,
-                    start_norm..end_norm,
-                    position,
-                    &mut morphemes,
-                )?;
+            let breaks: Vec<usize> = normalized
+                .word_breaks()
+                .iter()
+                .copied()
+                .filter(|b| (start_norm + 1..end_norm).contains(b))
+                .collect();
+            if !breaks.is_empty() {
+                // Words joined by a dropped middle dot are also emitted one by one.
+                let mut from = start_norm;
+                for to in breaks.into_iter().chain(std::iter::once(end_norm)) {
+                    let piece = from..to;
+                    self.push_parts(
+                        &self.normal,
+                        text,
+                        &normalized,
+                        piece,
+                        position,
+                        &mut morphemes,
+                    )?;
+                    from = to;
+                }
+            } else if is_noun && char_count >= 3 {
+                let compound = start_norm..end_norm;
+                self.push_compound_parts(text, &normalized, compound, position, &mut morphemes)?;
             }
             position += 1;
         }
@@ -196,21 +213,45 @@ impl JapaneseAnalyzer {
         &self,
         original: &str,
         normalized: &Normalized,
-        range: std::ops::Range<usize>,
+        range: Range<usize>,
         position: usize,
         morphemes: &mut Vec<Morpheme>,
     ) -> Result<()> {
-        let Some(compound) = normalized.as_str().get(range.clone()) else {
+        let before = morphemes.len();
+        self.push_parts(
+            &self.decompose,
+            original,
+            normalized,
+            range,
+            position,
+            morphemes,
+        )?;
+        if morphemes.len() == before + 1 {
+            morphemes.truncate(before); // the only part is the compound itself
+        }
+        Ok(())
+    }
+
+    /// Segments `range` of the normalised text and pushes its words as compound parts.
+    fn push_parts(
+        &self,
+        segmenter: &Segmenter,
+        original: &str,
+        normalized: &Normalized,
+        range: Range<usize>,
+        position: usize,
+        morphemes: &mut Vec<Morpheme>,
+    ) -> Result<()> {
+        let Some(piece) = normalized.as_str().get(range.clone()) else {
             return Ok(());
         };
-        let parts = self
-            .decompose
-            .segment(Cow::Borrowed(compound))
+        let parts = segmenter
+            .segment(Cow::Borrowed(piece))
             .map_err(|err| Error::Segmentation(err.to_string()))?;
-        if parts.len() < 2 {
-            return Ok(());
-        }
         for mut part in parts {
+            if !part.surface.chars().any(char::is_alphanumeric) {
+                continue;
+            }
             part.byte_start += range.start;
             part.byte_end += range.start;
             let mut morpheme = self.morpheme(&mut part, original, normalized, position);
@@ -316,14 +357,26 @@ fn whole_reading(morphemes: &[Morpheme]) -> (String, Romaji) {
     let mut reading = String::new();
     let mut romaji = Romaji::default();
     for morpheme in morphemes.iter().filter(|m| !m.compound_part) {
-        if !romaji.hepburn.is_empty() {
+        // Auxiliary verbs join the word before, as in library romanisation (しよ+う ->
+        // shiyō -> shiyo, 変わっ+た -> kawatta); the copula stays apart (de aru).
+        let joins = morpheme.part_of_speech.starts_with("助動詞")
+            && !matches!(
+                morpheme.normalized.as_str(),
+                "だ" | "で" | "です" | "な" | "ある"
+            )
+            && !romaji.hepburn.is_empty();
+        if !romaji.hepburn.is_empty() && !joins {
             romaji.hepburn.push(' ');
             romaji.wapuro.push(' ');
         }
         match (&morpheme.reading, &morpheme.romaji) {
             (Some(r), Some(roman)) => {
                 reading.push_str(r);
-                romaji.hepburn.push_str(&roman.hepburn);
+                // The volitional う after an o-sound lengthens it: written once in Hepburn.
+                let long_vowel = joins && roman.hepburn == "u" && romaji.hepburn.ends_with('o');
+                if !long_vowel {
+                    romaji.hepburn.push_str(&roman.hepburn);
+                }
                 romaji.wapuro.push_str(&roman.wapuro);
             }
             _ => {

@@ -22,6 +22,8 @@ pub struct Normalized {
     /// characters, sorted by `norm`. A group is a base character with its combining
     /// marks (NFKC may compose or expand it).
     spans: Vec<Span>,
+    /// Offsets in `text` where a middle dot joined two Japanese words.
+    word_breaks: Vec<usize>,
     original_len: usize,
 }
 
@@ -41,6 +43,13 @@ impl Normalized {
     /// Consumes the value, returning the normalised text.
     pub fn into_string(self) -> String {
         self.text
+    }
+
+    /// Byte offsets in the normalised text where a middle dot was dropped between two
+    /// Japanese words (ハリー・ポッター -> ハリーポッター has one at ポ): the words are joined
+    /// for matching, and the break is kept so the analyser can still emit each word.
+    pub fn word_breaks(&self) -> &[usize] {
+        &self.word_breaks
     }
 
     /// Maps a byte range of the normalised text to the byte range of the original
@@ -94,6 +103,7 @@ pub fn normalize(text: &str) -> Normalized {
         last: None,
         last_from_vu: false,
         pending_space: false,
+        word_breaks: Vec::new(),
     };
     let groups = Groups { text, at: 0 };
     let mut groups = groups.peekable();
@@ -115,6 +125,7 @@ pub fn normalize(text: &str) -> Normalized {
     Normalized {
         text: out.text,
         spans: out.spans,
+        word_breaks: out.word_breaks,
         original_len: text.len(),
     }
 }
@@ -126,6 +137,7 @@ struct Builder {
     /// The last character came from ヴ or ゔ, so a following small vowel folds into it.
     last_from_vu: bool,
     pending_space: bool,
+    word_breaks: Vec<usize>,
 }
 
 impl Builder {
@@ -141,7 +153,9 @@ impl Builder {
             // A middle dot inside a Japanese phrase (ハリー・ポッター) is dropped so the
             // phrase meets the same phrase typed without it; elsewhere it separates.
             let joins = self.last.is_some_and(is_japanese) && next().is_some_and(is_japanese);
-            if !joins {
+            if joins {
+                self.word_breaks.push(self.text.len());
+            } else {
                 self.pending_space = true;
             }
             return;

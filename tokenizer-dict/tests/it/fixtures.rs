@@ -1,0 +1,1 @@
+//! Agreement with catalogued readings in ../shared/fixtures.
