@@ -14,6 +14,9 @@ fn bench(c: &mut Criterion) {
         ("aozora", benches::aozora_titles()),
         ("lc-jpn", benches::lc_vernacular_titles()),
     ];
+    c.bench_function("dictionary/load-embedded-ipadic", |b| {
+        b.iter(JapaneseAnalyzer::new)
+    });
     let mut group = c.benchmark_group("analyzer");
     group.sample_size(10);
     for (name, titles) in corpora {

@@ -135,10 +135,23 @@ fn tokens(analysis: &Analysis, view: TokenView) -> Vec<Token> {
             }
         }
         TokenView::Bigrams => {
-            // Positions follow text order so phrase queries over bigrams work.
-            let mut grams: Vec<_> = analysis.bigrams.iter().chain(&analysis.unigrams).collect();
-            grams.sort_by_key(|g| (g.start, g.end));
-            for (position, g) in grams.into_iter().enumerate() {
+            // Positions follow text order so phrase queries over bigrams work; a unigram
+            // shares the position of the bigram starting at the same character, so the
+            // one-character words of a title do not break its bigram phrases.
+            let mut grams: Vec<_> = analysis
+                .bigrams
+                .iter()
+                .map(|g| (g, false))
+                .chain(analysis.unigrams.iter().map(|g| (g, true)))
+                .collect();
+            grams.sort_by_key(|(g, unigram)| (g.start, *unigram));
+            let mut position = 0;
+            let mut last_start = None;
+            for (g, _) in grams {
+                if last_start.is_some_and(|start| start != g.start) {
+                    position += 1;
+                }
+                last_start = Some(g.start);
                 out.push(token(&g.text, g.start, g.end, position));
             }
         }

@@ -43,6 +43,8 @@ Pipeline (each step is deterministic; every set is iterated in code-point order)
                  are not character variants and are not read.)
       joyohyo    JOYOHYO below: 弁（辨・瓣・辯） from the 常用漢字表 (2010), which no package
                  lists one-to-one; each pair must also be in ja-itaiji's family of 弁.
+      lc-observed LC_OBSERVED below: 查 -> 査, 鄉 -> 郷, forms real LC Japanese records use;
+                 each must be a Unihan kZVariant/kSemanticVariant pair.
       The 18 Jinmeiyō-internal pairs (亘/亙, 凛/凜, 尭/堯 …) have no direction in Unihan:
       they fold to the form kyujipy calls 新字体 (亙 -> 亘).
  2. Japanese 異体字 ("tier B"), each pair attested by two independent sources:
@@ -193,7 +195,13 @@ DENY = {
 # the standard form (checked in build()), so the table keeps two sources per pair.
 JOYOHYO = {"辨": "弁", "瓣": "弁", "辯": "弁"}
 
-TAG_ORDER = ["jinmei", "joyoalt", "joyokanji", "kyujipy", "joyohyo", "itaiji-unihan", "itaiji-tri"]
+# Variant forms that real Japanese catalogue records use and no Japanese list carries:
+# the LC Japanese subset (../shared/fixtures) writes 調查 (查, U+67E5) 564 times for 調査
+# and 鄉 for 郷. Each must be linked by Unihan kZVariant or kSemanticVariant (checked in
+# build()); Chinese simplified forms (别, 图 …) are never added here.
+LC_OBSERVED = {"查": "査", "鄉": "郷"}
+
+TAG_ORDER = ["jinmei", "joyoalt", "joyokanji", "kyujipy", "joyohyo", "lc-observed", "itaiji-unihan", "itaiji-tri"]
 
 
 def code(c: str) -> str:
@@ -343,6 +351,10 @@ def build(src: Sources):
         if old not in src.itaiji.get(new, []) or new not in src.itaiji.get(old, []):
             raise SystemExit(f"joyohyo pair {old}->{new} is not corroborated by ja-itaiji")
         candidates[old][new].add("joyohyo")
+    for old, new in sorted(LC_OBSERVED.items()):
+        if new not in links.get(old, {}) or simplified(old):
+            raise SystemExit(f"lc-observed pair {old}->{new} is not a Unihan Z/semantic variant pair")
+        candidates[old][new].add("lc-observed")
 
     tier_a = {v: sorted(t) for v, t in candidates.items()}
     tier_a_targets = {s for t in candidates.values() for s in t}

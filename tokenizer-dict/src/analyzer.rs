@@ -4,12 +4,14 @@
 //! unigrams -> whole-text keys. Every piece carries byte offsets into the original text.
 
 use std::borrow::Cow;
+use std::cell::RefCell;
 use std::ops::Range;
 use std::path::Path;
 
-use lindera::dictionary::UserDictionary;
+use lindera::dictionary::{Lattice, UserDictionary};
 use lindera::mode::{Mode, Penalty};
 use lindera::segmenter::Segmenter;
+use lindera::token::Token;
 use serde::Serialize;
 
 use crate::dictionary;
@@ -143,10 +145,7 @@ impl JapaneseAnalyzer {
         let mut morphemes = Vec::new();
         let mut unigrams = Vec::new();
         let mut position = 0;
-        let tokens = self
-            .normal
-            .segment(Cow::Borrowed(norm))
-            .map_err(|err| Error::Segmentation(err.to_string()))?;
+        let tokens = segment(&self.normal, norm)?;
         for mut token in tokens {
             if !token.surface.chars().any(char::is_alphanumeric) {
                 continue; // punctuation and symbols are not words
@@ -245,9 +244,7 @@ impl JapaneseAnalyzer {
         let Some(piece) = normalized.as_str().get(range.clone()) else {
             return Ok(());
         };
-        let parts = segmenter
-            .segment(Cow::Borrowed(piece))
-            .map_err(|err| Error::Segmentation(err.to_string()))?;
+        let parts = segment(segmenter, piece)?;
         for mut part in parts {
             if !part.surface.chars().any(char::is_alphanumeric) {
                 continue;
@@ -263,7 +260,7 @@ impl JapaneseAnalyzer {
 
     fn morpheme(
         &self,
-        token: &mut lindera::token::Token<'_>,
+        token: &mut Token<'_>,
         original: &str,
         normalized: &Normalized,
         position: usize,
@@ -271,11 +268,11 @@ impl JapaneseAnalyzer {
         let orig = normalized.original_range(token.byte_start..token.byte_end);
         let surface = original.get(orig.clone()).unwrap_or_default().to_string();
         let norm_surface = token.surface.to_string();
-        let details: Vec<String> = token.details().into_iter().map(str::to_string).collect();
+        let details = token.details();
         let field = |index: usize| {
             details
                 .get(index)
-                .map(String::as_str)
+                .copied()
                 .filter(|value| *value != "*" && !value.is_empty())
         };
         let parts: Vec<&str> = (0..4)
@@ -287,13 +284,19 @@ impl JapaneseAnalyzer {
         } else {
             parts.join("-")
         };
+        // IPADIC prefers にっぽん for 日本; catalogues (NDL, LC) read にほん.
+        let (reading_field, pronunciation_field) = match preferred_reading(&norm_surface) {
+            Some(preferred) => (Some(preferred), Some(preferred)),
+            None => (field(7), field(8)),
+        };
         let kana_only =
             !norm_surface.is_empty() && norm_surface.chars().all(kana::is_kana_or_prolonged);
-        let reading = field(7)
+        let reading = reading_field
             .filter(|reading| reading.chars().all(kana::is_kana_or_prolonged))
             .map(kana::to_hiragana)
             .or_else(|| kana_only.then(|| kana::to_hiragana(&norm_surface)));
-        let pronunciation = field(8).filter(|p| p.chars().all(kana::is_kana_or_prolonged));
+        let pronunciation =
+            pronunciation_field.filter(|p| p.chars().all(kana::is_kana_or_prolonged));
         let romaji = reading
             .as_deref()
             .map(|reading| kana::romanize(reading, pronunciation));
@@ -312,6 +315,25 @@ impl JapaneseAnalyzer {
 }
 
 const UNKNOWN: &str = "未知語";
+
+/// Readings where catalogues disagree with IPADIC's cheapest entry.
+fn preferred_reading(word: &str) -> Option<&'static str> {
+    match word {
+        "日本" => Some("ニホン"),
+        _ => None,
+    }
+}
+
+thread_local! {
+    /// The Viterbi lattice, reused across calls on this thread instead of reallocated.
+    static LATTICE: RefCell<Lattice> = RefCell::new(Lattice::default());
+}
+
+fn segment<'a>(segmenter: &'a Segmenter, text: &'a str) -> Result<Vec<Token<'a>>> {
+    LATTICE
+        .with_borrow_mut(|lattice| segmenter.segment_with_lattice(Cow::Borrowed(text), lattice))
+        .map_err(|err| Error::Segmentation(err.to_string()))
+}
 
 /// Bigrams over each run of kana and kanji; a run of one character is a unigram.
 fn bigrams(normalized: &Normalized, unigrams: &mut Vec<Gram>) -> Vec<Gram> {
@@ -356,10 +378,13 @@ fn bigrams(normalized: &Normalized, unigrams: &mut Vec<Gram>) -> Vec<Gram> {
 fn whole_reading(morphemes: &[Morpheme]) -> (String, Romaji) {
     let mut reading = String::new();
     let mut romaji = Romaji::default();
+    let mut geminate = false;
     for morpheme in morphemes.iter().filter(|m| !m.compound_part) {
-        // Auxiliary verbs join the word before, as in library romanisation (しよ+う ->
-        // shiyō -> shiyo, 変わっ+た -> kawatta); the copula stays apart (de aru).
-        let joins = morpheme.part_of_speech.starts_with("助動詞")
+        // Auxiliary verbs and conjunctive particles join the word before, as library
+        // romanisation writes them (しよ+う -> shiyo, やっ+て -> yatte, 暮らせ+ば -> kuraseba);
+        // the copula stays apart (de aru).
+        let pos = morpheme.part_of_speech.as_str();
+        let joins = (pos.starts_with("助動詞") || pos.starts_with("助詞-接続助詞"))
             && !matches!(
                 morpheme.normalized.as_str(),
                 "だ" | "で" | "です" | "な" | "ある"
@@ -372,14 +397,34 @@ fn whole_reading(morphemes: &[Morpheme]) -> (String, Romaji) {
         match (&morpheme.reading, &morpheme.romaji) {
             (Some(r), Some(roman)) => {
                 reading.push_str(r);
+                // A word-final っ doubles the next consonant (やっ+て -> yatte).
+                if std::mem::take(&mut geminate)
+                    && let Some(first) = roman
+                        .hepburn
+                        .chars()
+                        .next()
+                        .filter(|c| !"aiueon".contains(*c))
+                {
+                    let hepburn_double = if roman.hepburn.starts_with("ch") {
+                        't'
+                    } else {
+                        first
+                    };
+                    romaji.hepburn.push(hepburn_double);
+                    romaji
+                        .wapuro
+                        .push(roman.wapuro.chars().next().unwrap_or(first));
+                }
                 // The volitional う after an o-sound lengthens it: written once in Hepburn.
                 let long_vowel = joins && roman.hepburn == "u" && romaji.hepburn.ends_with('o');
                 if !long_vowel {
                     romaji.hepburn.push_str(&roman.hepburn);
                 }
                 romaji.wapuro.push_str(&roman.wapuro);
+                geminate = r.ends_with('っ');
             }
             _ => {
+                geminate = false;
                 reading.push_str(&morpheme.normalized);
                 romaji.hepburn.push_str(&morpheme.normalized);
                 romaji.wapuro.push_str(&morpheme.normalized);

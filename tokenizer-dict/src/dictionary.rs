@@ -6,7 +6,6 @@
 
 use std::io::Read;
 use std::path::Path;
-use std::sync::OnceLock;
 
 use lindera::dictionary::{Dictionary, UserDictionary};
 use lindera_dictionary::builder::DictionaryBuilder;
@@ -18,13 +17,11 @@ mod embedded {
     lindera_dictionary::embedded_dictionary!("/ipadic", EmbeddedIpadicLoader);
 }
 
-/// The system dictionary, loaded once per process and shared (its tables are `Arc`s).
+/// The system dictionary. Loading is zero-copy over the embedded bytes (about a
+/// millisecond, see `benches/RESULTS.md`), so it is not cached: every analyser gets its own
+/// handle onto the same static data.
 pub(crate) fn system_dictionary() -> Result<Dictionary> {
-    static DICTIONARY: OnceLock<std::result::Result<Dictionary, String>> = OnceLock::new();
-    DICTIONARY
-        .get_or_init(|| embedded::load().map_err(|err| err.to_string()))
-        .clone()
-        .map_err(Error::Dictionary)
+    embedded::load().map_err(|err| Error::Dictionary(err.to_string()))
 }
 
 /// Reads a user dictionary in lindera's simple CSV form: `surface,part_of_speech,reading`

@@ -55,6 +55,7 @@ impl Normalized {
     /// Maps a byte range of the normalised text to the byte range of the original
     /// text it came from. Out-of-range input is clamped, never a panic.
     pub fn original_range(&self, range: Range<usize>) -> Range<usize> {
+        let range = range.start.min(self.text.len())..range.end.min(self.text.len());
         if self.spans.is_empty() || range.start >= range.end {
             let at = self.original_offset(range.start);
             return at..at;
@@ -157,6 +158,16 @@ impl Builder {
                 self.word_breaks.push(self.text.len());
             } else {
                 self.pending_space = true;
+            }
+            return;
+        }
+        if is_apostrophe(c) {
+            // Inside a romanised or English word the apostrophe goes: Shin'ichi, ALA-LC's
+            // Kanʼyaku and Philosopher's meet shinichi, kanyaku and philosophers.
+            let inside_word = self.last.is_some_and(|l| l.is_ascii_alphanumeric())
+                && next().is_some_and(|n| n.is_alphabetic() && !is_japanese(n));
+            if !inside_word {
+                self.push('\'', orig);
             }
             return;
         }
@@ -313,6 +324,13 @@ fn is_middle_dot(c: char) -> bool {
     matches!(
         c,
         '\u{00B7}' | '\u{2027}' | '\u{2219}' | '\u{22C5}' | '\u{30FB}' | '\u{FF65}'
+    )
+}
+
+fn is_apostrophe(c: char) -> bool {
+    matches!(
+        c,
+        '\'' | '\u{2018}' | '\u{2019}' | '\u{02BC}' | '\u{02BB}' | '\u{FF07}'
     )
 }
 

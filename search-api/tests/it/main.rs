@@ -1,1 +1,3 @@
-//! Integration tests of the `shiori` binary.
+//! Integration tests of the `shiori` binary, run as a user would run it.
+
+mod analyze;

@@ -202,6 +202,26 @@ const CASES: &[(&str, &str, Expect)] = &[
     ),
     ("NJ", "チーズ", Romaji("chizu", "chiizu")),
     ("JM", "電子書籍", Romaji("denshi shoseki", "denshi shoseki")),
+    (
+        "JM",
+        "やってみよう!スポーツボランティアハンドブック",
+        Romaji(
+            "yatte miyo supotsu borantia handobukku",
+            "yatte miyou supootsu borantia handobukku",
+        ),
+    ),
+    (
+        "JM",
+        "本と暮らせば",
+        Romaji("hon to kuraseba", "hon to kuraseba"),
+    ),
+    ("LC", "日本近代文学大系", Morpheme("日本", "にほん")),
+    (
+        "LC",
+        "Kanʼyaku Shin'ichi Philosopher’s",
+        Normalized("kanyaku shinichi philosophers"),
+    ),
+    ("LC", "調查報告", SameAs("調査報告")),
     // Bigrams and unigrams.
     ("NJ", "図書館", Bigram("書館")),
     ("NJ", "城", Unigram("城")),

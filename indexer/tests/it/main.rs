@@ -1,0 +1,3 @@
+//! Integration tests of the indexer: the Japanese tokenizers inside a real tantivy index.
+
+mod tokenizers;
