@@ -1,11 +1,11 @@
 //! The `shiori` command line.
 
-use std::io::Read;
-use std::path::PathBuf;
+mod commands;
 
-use anyhow::Context;
-use clap::{Parser, Subcommand};
-use tokenizer_dict::JapaneseAnalyzer;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand, ValueEnum};
 
 /// Shiori (栞): a library system for Japanese public and school libraries.
 #[derive(Parser)]
@@ -32,32 +32,90 @@ enum Command {
         #[arg(long)]
         compact: bool,
     },
+    /// Manage libraries (tenants).
+    Tenant {
+        #[command(subcommand)]
+        command: TenantCommand,
+    },
+    /// Import MARC files (ISO 2709 in UTF-8 or MARC-8, or MARCXML; detected from the
+    /// bytes). Re-importing updates records by 003 + 001 instead of duplicating them.
+    /// Exit status 0: all imported; 3: some records were rejected (see the rejects files).
+    Import {
+        /// The tenant to import into.
+        #[arg(long)]
+        tenant: String,
+        /// The files.
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+    },
+    /// Export a tenant's catalogue as UTF-8 ISO 2709 or MARCXML.
+    Export {
+        /// The tenant.
+        #[arg(long)]
+        tenant: String,
+        /// The format.
+        #[arg(long, value_enum, default_value_t = Format::Marc)]
+        format: Format,
+        /// The output file (standard output if absent).
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
 }
 
-fn main() -> anyhow::Result<()> {
+#[derive(Subcommand)]
+enum TenantCommand {
+    /// Register a library: CODE is its folder and URL name (lowercase letters, digits, '-').
+    Create {
+        /// The code, e.g. shiori-city.
+        code: String,
+        /// The name shown to people, e.g. 栞市立図書館.
+        #[arg(long)]
+        name: String,
+    },
+    /// List the registered libraries.
+    List,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum Format {
+    /// ISO 2709, UTF-8.
+    Marc,
+    /// MARCXML (MARC 21 slim).
+    Marcxml,
+}
+
+fn main() -> ExitCode {
     let cli = Cli::parse();
-    let _data = cli.data;
-    match cli.command {
+    let result = match cli.command {
         Command::Analyze {
             text,
             user_dict,
             compact,
+        } => commands::analyze(text, user_dict, compact),
+        Command::Tenant {
+            command: TenantCommand::Create { code, name },
+        } => commands::tenant_create(&cli.data, &code, &name),
+        Command::Tenant {
+            command: TenantCommand::List,
+        } => commands::tenant_list(&cli.data),
+        Command::Import { tenant, files } => commands::import(&cli.data, &tenant, &files),
+        Command::Export {
+            tenant,
+            format,
+            out,
         } => {
-            let text = if text == "-" {
-                let mut bytes = Vec::new();
-                std::io::stdin()
-                    .read_to_end(&mut bytes)
-                    .context("reading standard input")?;
-                String::from_utf8_lossy(&bytes).into_owned()
-            } else {
-                text
+            let format = match format {
+                Format::Marc => catalogue::ExportFormat::Marc,
+                Format::Marcxml => catalogue::ExportFormat::MarcXml,
             };
-            let analyzer = match user_dict {
-                Some(path) => JapaneseAnalyzer::with_user_dictionary(&path)?,
-                None => JapaneseAnalyzer::new()?,
-            };
-            println!("{}", search_api::analysis_json(&analyzer, &text, !compact)?);
+            commands::export(&cli.data, &tenant, format, out.as_deref())
+        }
+    };
+    match result {
+        Ok(code) => code,
+        Err(err) => {
+            eprintln!("shiori: {err:#}");
+            ExitCode::FAILURE
         }
     }
-    Ok(())
 }

@@ -1,0 +1,371 @@
+//! MARCXML: reading a collection or single records (with or without the MARC 21 slim
+//! namespace) and writing a collection valid against MARC21slim.xsd.
+
+use quick_xml::NsReader;
+use quick_xml::events::{BytesStart, Event};
+use quick_xml::name::{Namespace, ResolveResult};
+
+use super::iso2709;
+use super::record::{Field, Record, Subfield, Tag};
+
+/// The MARC 21 slim namespace.
+pub(crate) const NAMESPACE: &str = "http://www.loc.gov/MARC21/slim";
+
+/// One `<record>` as read: the record, or why it was refused. `offset` is the byte
+/// offset of its `<record>` start tag in the file.
+pub(crate) struct XmlRecord {
+    pub(crate) offset: usize,
+    pub(crate) result: Result<Record, String>,
+}
+
+/// The records of a MARCXML document, in order. A bad record is reported and skipped;
+/// malformed XML ends the reading with one final error entry, keeping what came before.
+pub(crate) fn read(data: &[u8]) -> Vec<XmlRecord> {
+    let mut reader = NsReader::from_reader(data);
+    let mut out = Vec::new();
+    let mut buf = Vec::new();
+    let mut current: Option<Builder> = None;
+    loop {
+        let position = reader.buffer_position() as usize;
+        let event = match reader.read_event_into(&mut buf) {
+            Ok(event) => event,
+            Err(err) => {
+                let offset = reader.error_position() as usize;
+                let reason = format!("malformed XML: {err}");
+                out.push(XmlRecord {
+                    offset: current.as_ref().map_or(offset, |b| b.offset),
+                    result: Err(reason),
+                });
+                return out;
+            }
+        };
+        match event {
+            Event::Eof => {
+                if let Some(builder) = current.take() {
+                    out.push(XmlRecord {
+                        offset: builder.offset,
+                        result: Err("document ends inside <record>".into()),
+                    });
+                }
+                return out;
+            }
+            Event::Start(start) => {
+                if current.is_none() && is_marc_record(&reader, &start) {
+                    current = Some(Builder::new(position));
+                } else if let Some(builder) = current.as_mut() {
+                    builder.start(&start, false);
+                }
+            }
+            Event::Empty(start) => {
+                if current.is_none() && is_marc_record(&reader, &start) {
+                    out.push(XmlRecord {
+                        offset: position,
+                        result: Err("empty <record/>".into()),
+                    });
+                } else if let Some(builder) = current.as_mut() {
+                    builder.start(&start, true);
+                }
+            }
+            Event::End(end) => {
+                if end.local_name().as_ref() == b"record" {
+                    if let Some(builder) = current.take() {
+                        out.push(XmlRecord {
+                            offset: builder.offset,
+                            result: builder.finish(),
+                        });
+                    }
+                } else if let Some(builder) = current.as_mut() {
+                    builder.end();
+                }
+            }
+            Event::Text(text) => {
+                if let Some(builder) = current.as_mut() {
+                    match text.xml_content() {
+                        Ok(text) => builder.text(&text),
+                        Err(err) => builder.fail(format!("text is not valid: {err}")),
+                    }
+                }
+            }
+            Event::CData(data) => {
+                if let Some(builder) = current.as_mut() {
+                    builder.text(&String::from_utf8_lossy(&data.into_inner()));
+                }
+            }
+            Event::GeneralRef(reference) => {
+                if let Some(builder) = current.as_mut() {
+                    match reference.resolve_char_ref() {
+                        Ok(Some(c)) => builder.text(c.encode_utf8(&mut [0; 4])),
+                        Ok(None) => {
+                            let name = String::from_utf8_lossy(&reference);
+                            match quick_xml::escape::resolve_predefined_entity(&name) {
+                                Some(text) => builder.text(text),
+                                None => builder.fail(format!("unknown entity &{name};")),
+                            }
+                        }
+                        Err(err) => builder.fail(format!("bad character reference: {err}")),
+                    }
+                }
+            }
+            _ => {}
+        }
+        buf.clear();
+    }
+}
+
+/// A `<record>` of MARC 21 slim, or of no namespace (MARCXML written without one). The
+/// `<record>` of other vocabularies (SRU's `zs:record` around MODS, say) is not MARC.
+fn is_marc_record(reader: &NsReader<&[u8]>, start: &BytesStart<'_>) -> bool {
+    let (namespace, local) = reader.resolve_element(start.name());
+    local.as_ref() == b"record"
+        && match namespace {
+            ResolveResult::Unbound => true,
+            ResolveResult::Bound(Namespace(ns)) => ns == NAMESPACE.as_bytes(),
+            ResolveResult::Unknown(_) => false,
+        }
+}
+
+/// A tag attribute; numeric tags written without leading zeros (`tag="10"`, as some
+/// tools emit) are padded to three digits.
+fn parse_tag(text: &str) -> Option<Tag> {
+    let text = text.trim();
+    if !text.is_empty() && text.len() < 3 && text.bytes().all(|b| b.is_ascii_digit()) {
+        return format!("{text:0>3}").parse().ok();
+    }
+    text.parse().ok()
+}
+
+/// Where the reader is inside a `<record>`.
+enum Open {
+    Nothing,
+    Leader,
+    Control(Tag),
+    Data,
+    Subfield(char),
+}
+
+struct Builder {
+    offset: usize,
+    leader: Option<String>,
+    fields: Vec<Field>,
+    open: Open,
+    text: String,
+    error: Option<String>,
+}
+
+impl Builder {
+    fn new(offset: usize) -> Self {
+        Self {
+            offset,
+            leader: None,
+            fields: Vec::new(),
+            open: Open::Nothing,
+            text: String::new(),
+            error: None,
+        }
+    }
+
+    fn fail(&mut self, reason: String) {
+        self.error.get_or_insert(reason);
+    }
+
+    fn attribute(start: &BytesStart<'_>, name: &str) -> Option<String> {
+        start
+            .attributes()
+            .flatten()
+            .find(|a| a.key.local_name().as_ref() == name.as_bytes())
+            .and_then(|a| a.unescape_value().ok().map(|v| v.into_owned()))
+    }
+
+    fn start(&mut self, start: &BytesStart<'_>, empty: bool) {
+        self.text.clear();
+        match start.local_name().as_ref() {
+            b"leader" => self.open = Open::Leader,
+            b"controlfield" => match Self::attribute(start, "tag").and_then(|t| parse_tag(&t)) {
+                Some(tag) => self.open = Open::Control(tag),
+                None => self.fail("controlfield without a valid tag attribute".into()),
+            },
+            b"datafield" => {
+                let tag = Self::attribute(start, "tag").and_then(|t| parse_tag(&t));
+                let indicator = |name| {
+                    let value = Self::attribute(start, name).unwrap_or_else(|| " ".into());
+                    let mut chars = value.chars();
+                    match (chars.next(), chars.next()) {
+                        (None, _) => Some(' '),
+                        (Some(c), None) if c.is_ascii_alphanumeric() || c == ' ' || c == '|' => {
+                            Some(c)
+                        }
+                        _ => None,
+                    }
+                };
+                match (tag, indicator("ind1"), indicator("ind2")) {
+                    (Some(tag), Some(ind1), Some(ind2)) => {
+                        self.fields.push(Field::Data {
+                            tag,
+                            ind1,
+                            ind2,
+                            subfields: Vec::new(),
+                        });
+                        self.open = Open::Data;
+                    }
+                    (None, ..) => self.fail("datafield without a valid tag attribute".into()),
+                    _ => self.fail("datafield with an invalid indicator".into()),
+                }
+            }
+            b"subfield" => {
+                match Self::attribute(start, "code").map(|c| c.chars().collect::<Vec<_>>()) {
+                    Some(code) if code.len() == 1 && code[0].is_ascii_graphic() => {
+                        self.open = Open::Subfield(code[0])
+                    }
+                    _ => self.fail("subfield without a one-character code".into()),
+                }
+            }
+            _ => {}
+        }
+        if empty {
+            self.end();
+        }
+    }
+
+    fn text(&mut self, text: &str) {
+        if !matches!(self.open, Open::Nothing | Open::Data) {
+            self.text.push_str(text);
+        }
+    }
+
+    fn end(&mut self) {
+        let text = std::mem::take(&mut self.text);
+        match std::mem::replace(&mut self.open, Open::Nothing) {
+            Open::Leader => self.leader = Some(text),
+            Open::Control(tag) => self.fields.push(Field::Control { tag, value: text }),
+            Open::Subfield(code) => {
+                if let Some(Field::Data { subfields, .. }) = self.fields.last_mut() {
+                    subfields.push(Subfield { code, value: text });
+                }
+                self.open = Open::Data;
+            }
+            Open::Data | Open::Nothing => {}
+        }
+    }
+
+    fn finish(self) -> Result<Record, String> {
+        if let Some(error) = self.error {
+            return Err(error);
+        }
+        if self.fields.is_empty() {
+            return Err("record has no fields".into());
+        }
+        let leader = self.leader.unwrap_or_default();
+        if leader.chars().count() != 24 || !leader.is_ascii() {
+            return Err(format!("leader {leader:?} is not 24 ASCII characters"));
+        }
+        Ok(Record {
+            leader,
+            fields: self.fields,
+        })
+    }
+}
+
+/// Writes records as one MARCXML `<collection>` valid against MARC21slim.xsd.
+pub(crate) struct Writer<W: std::io::Write> {
+    out: W,
+}
+
+impl<W: std::io::Write> Writer<W> {
+    /// Starts the document.
+    pub(crate) fn new(mut out: W) -> std::io::Result<Self> {
+        writeln!(out, r#"<?xml version="1.0" encoding="UTF-8"?>"#)?;
+        writeln!(out, r#"<collection xmlns="{NAMESPACE}">"#)?;
+        Ok(Self { out })
+    }
+
+    /// Writes one record.
+    pub(crate) fn record(&mut self, record: &Record) -> std::io::Result<()> {
+        let out = &mut self.out;
+        writeln!(out, "  <record>")?;
+        writeln!(out, "    <leader>{}</leader>", xml_leader(record))?;
+        for field in &record.fields {
+            match field {
+                Field::Control { tag, value } => writeln!(
+                    out,
+                    r#"    <controlfield tag="{tag}">{}</controlfield>"#,
+                    text(value)
+                )?,
+                Field::Data {
+                    tag,
+                    ind1,
+                    ind2,
+                    subfields,
+                } => {
+                    writeln!(
+                        out,
+                        r#"    <datafield tag="{tag}" ind1="{}" ind2="{}">"#,
+                        xml_indicator(*ind1),
+                        xml_indicator(*ind2)
+                    )?;
+                    for subfield in subfields {
+                        writeln!(
+                            out,
+                            r#"      <subfield code="{}">{}</subfield>"#,
+                            text(&subfield.code.to_string()),
+                            text(&subfield.value)
+                        )?;
+                    }
+                    writeln!(out, "    </datafield>")?;
+                }
+            }
+        }
+        writeln!(out, "  </record>")
+    }
+
+    /// Closes the document and returns the output.
+    pub(crate) fn finish(mut self) -> std::io::Result<W> {
+        writeln!(self.out, "</collection>")?;
+        self.out.flush()?;
+        Ok(self.out)
+    }
+}
+
+/// The leader with lengths as the ISO 2709 form would have them, and every position the
+/// schema constrains kept within its pattern.
+fn xml_leader(record: &Record) -> String {
+    let mut bytes = Vec::new();
+    let mut leader: Vec<u8> = match iso2709::write(record, &mut bytes) {
+        Ok(()) => bytes[..24].to_vec(),
+        Err(_) => {
+            let mut leader = record.leader.as_bytes().to_vec();
+            leader.resize(24, b' ');
+            leader
+        }
+    };
+    for (i, b) in leader.iter_mut().enumerate() {
+        let ok = match i {
+            0..=4 | 12..=16 => b.is_ascii_digit() || *b == b' ',
+            6 => b.is_ascii_alphanumeric(),
+            10 | 11 => *b == b'2' || *b == b' ',
+            _ => b.is_ascii_alphanumeric() || *b == b' ',
+        };
+        if !ok {
+            *b = if i == 6 { b'a' } else { b' ' };
+        }
+    }
+    String::from_utf8_lossy(&leader).into_owned()
+}
+
+fn xml_indicator(c: char) -> char {
+    if c.is_ascii_digit() || c.is_ascii_lowercase() || c == ' ' {
+        c
+    } else {
+        ' '
+    }
+}
+
+/// Escapes text for XML, dropping characters XML 1.0 cannot carry at all.
+fn text(value: &str) -> String {
+    let clean: String = value
+        .chars()
+        .filter(|c| {
+            matches!(c, '\t' | '\n' | '\r') || (*c >= ' ' && !matches!(c, '\u{FFFE}' | '\u{FFFF}'))
+        })
+        .collect();
+    quick_xml::escape::escape(clean.as_str()).into_owned()
+}

@@ -1,0 +1,170 @@
+//! The command-line commands: parse, call a crate, print.
+
+use std::io::{IsTerminal, Read, Write};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::Context;
+use catalogue::{Catalogue, DataLayout, ExportFormat, System, TenantCode};
+use tokenizer_dict::JapaneseAnalyzer;
+
+/// Exit status of an import that stored what it could but rejected some records.
+const EXIT_REJECTED: u8 = 3;
+
+pub(crate) fn analyze(
+    text: String,
+    user_dict: Option<PathBuf>,
+    compact: bool,
+) -> anyhow::Result<ExitCode> {
+    let text = if text == "-" {
+        let mut bytes = Vec::new();
+        std::io::stdin()
+            .read_to_end(&mut bytes)
+            .context("reading standard input")?;
+        String::from_utf8_lossy(&bytes).into_owned()
+    } else {
+        text
+    };
+    let analyzer = match user_dict {
+        Some(path) => JapaneseAnalyzer::with_user_dictionary(&path)?,
+        None => JapaneseAnalyzer::new()?,
+    };
+    println!("{}", search_api::analysis_json(&analyzer, &text, !compact)?);
+    Ok(ExitCode::SUCCESS)
+}
+
+pub(crate) fn tenant_create(data: &Path, code: &str, name: &str) -> anyhow::Result<ExitCode> {
+    let code: TenantCode = code.parse()?;
+    if name.trim().is_empty() {
+        anyhow::bail!("--name must not be empty");
+    }
+    let layout = DataLayout::new(data);
+    let tenant = System::open(&layout)?.create_tenant(&code, name)?;
+    Catalogue::open(&layout, &code)?;
+    println!(
+        "created tenant {} ({}) in {}",
+        tenant.code,
+        tenant.name,
+        layout.tenant_dir(&code).display()
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+pub(crate) fn tenant_list(data: &Path) -> anyhow::Result<ExitCode> {
+    let layout = DataLayout::new(data);
+    let system = System::open(&layout)?;
+    let tenants = system.tenants()?;
+    if tenants.is_empty() {
+        println!("no tenants yet: create one with `shiori tenant create CODE --name NAME`");
+    }
+    for tenant in tenants {
+        let records = Catalogue::open(&layout, &tenant.code)?.len()?;
+        println!("{}\t{}\t{records} records", tenant.code, tenant.name);
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Opens a registered tenant's catalogue, or explains why not.
+fn open_catalogue(data: &Path, tenant: &str) -> anyhow::Result<(DataLayout, Catalogue)> {
+    let code: TenantCode = tenant.parse()?;
+    let layout = DataLayout::new(data);
+    let system = System::open(&layout)?;
+    if system.tenant(&code)?.is_none() {
+        return Err(catalogue::Error::UnknownTenant(code.to_string()).into());
+    }
+    let catalogue = Catalogue::open(&layout, &code)?;
+    Ok((layout, catalogue))
+}
+
+pub(crate) fn import(data: &Path, tenant: &str, files: &[PathBuf]) -> anyhow::Result<ExitCode> {
+    let (layout, catalogue) = open_catalogue(data, tenant)?;
+    let rejects_dir = layout.tenant_dir(catalogue.tenant()).join("rejects");
+    let mut any_rejected = false;
+    for file in files {
+        let bar = progress_bar(file);
+        let report = catalogue::import_file(&catalogue, file, &mut |done, total| {
+            if let Some(bar) = &bar {
+                bar.set_length(total);
+                bar.set_position(done);
+            }
+        })?;
+        if let Some(bar) = bar {
+            bar.finish_and_clear();
+        }
+        println!("{}", report.summary());
+        for rejection in report.rejected.iter().take(20) {
+            eprintln!(
+                "  rejected {} record {} at byte {}: {}",
+                file.display(),
+                rejection.ordinal,
+                rejection.offset,
+                rejection.reason
+            );
+        }
+        if report.rejected.len() > 20 {
+            eprintln!(
+                "  … and {} more rejected records",
+                report.rejected.len() - 20
+            );
+        }
+        for written in report.write_rejects(&rejects_dir)? {
+            eprintln!("  rejects written to {}", written.display());
+        }
+        any_rejected |= !report.rejected.is_empty();
+    }
+    Ok(if any_rejected {
+        ExitCode::from(EXIT_REJECTED)
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+fn progress_bar(file: &Path) -> Option<indicatif::ProgressBar> {
+    if !std::io::stderr().is_terminal() {
+        return None;
+    }
+    let bar = indicatif::ProgressBar::new(0);
+    let style =
+        indicatif::ProgressStyle::with_template("{msg} [{bar:40}] {bytes}/{total_bytes} ({eta})")
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar())
+            .progress_chars("=> ");
+    bar.set_style(style);
+    bar.set_message(file.display().to_string());
+    Some(bar)
+}
+
+pub(crate) fn export(
+    data: &Path,
+    tenant: &str,
+    format: ExportFormat,
+    out: Option<&Path>,
+) -> anyhow::Result<ExitCode> {
+    let (_, catalogue) = open_catalogue(data, tenant)?;
+    let written = match out {
+        Some(path) => {
+            // Write to a temporary file and rename, so a failed export never leaves a
+            // truncated file under the requested name.
+            let partial = path.with_extension("partial");
+            let file = std::fs::File::create(&partial)
+                .with_context(|| format!("creating {}", partial.display()))?;
+            let mut writer = std::io::BufWriter::new(file);
+            let written = catalogue::export(&catalogue, format, &mut writer)?;
+            writer
+                .into_inner()
+                .map_err(|e| e.into_error())?
+                .sync_all()?;
+            std::fs::rename(&partial, path)
+                .with_context(|| format!("renaming to {}", path.display()))?;
+            written
+        }
+        None => {
+            let stdout = std::io::stdout();
+            let mut lock = std::io::BufWriter::new(stdout.lock());
+            let written = catalogue::export(&catalogue, format, &mut lock)?;
+            lock.flush()?;
+            written
+        }
+    };
+    eprintln!("exported {written} records");
+    Ok(ExitCode::SUCCESS)
+}
