@@ -1,3 +1,7 @@
 //! Integration tests of the `shiori` binary, run as a user would run it.
 
+// Test code may unwrap: a panic is a failing test with its message.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod analyze;
+mod crash;
