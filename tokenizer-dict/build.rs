@@ -34,18 +34,12 @@ fn main() -> Result<(), Box<dyn Error>> {
     Ok(())
 }
 
-fn build_dictionary(
-    source: &Path,
-    metadata_path: &Path,
-    out_dir: &Path,
-) -> Result<(), Box<dyn Error>> {
+fn build_dictionary(source: &Path, metadata_path: &Path, out_dir: &Path) -> Result<(), Box<dyn Error>> {
     let built = out_dir.join("ipadic");
     let stamp = out_dir.join("ipadic.stamp");
     let source_len = fs::metadata(source)?.len().to_string();
     // Skip the ~2 s rebuild when this OUT_DIR already holds the dictionary of this source.
-    if fs::read_to_string(&stamp).ok().as_deref() == Some(source_len.as_str())
-        && built.join("dict.words").exists()
-    {
+    if fs::read_to_string(&stamp).ok().as_deref() == Some(source_len.as_str()) && built.join("dict.words").exists() {
         return Ok(());
     }
     let unpacked = out_dir.join("ipadic-src");
@@ -76,48 +70,26 @@ fn build_variant_table(path: &Path, out_dir: &Path) -> Result<(), Box<dyn Error>
         }
         let mut columns = line.split('\t');
         let (Some(variant), Some(standard)) = (columns.next(), columns.next()) else {
-            return Err(format!(
-                "{}:{}: expected VARIANT<TAB>STANDARD",
-                path.display(),
-                number + 1
-            )
-            .into());
+            return Err(format!("{}:{}: expected VARIANT<TAB>STANDARD", path.display(), number + 1).into());
         };
         let (mut v, mut s) = (variant.chars(), standard.chars());
         let (Some(v0), None, Some(s0), None) = (v.next(), v.next(), s.next(), s.next()) else {
-            return Err(format!(
-                "{}:{}: each side must be one character",
-                path.display(),
-                number + 1
-            )
-            .into());
+            return Err(format!("{}:{}: each side must be one character", path.display(), number + 1).into());
         };
         if pairs.insert(v0, s0).is_some() {
-            return Err(
-                format!("{}:{}: duplicate variant {v0}", path.display(), number + 1).into(),
-            );
+            return Err(format!("{}:{}: duplicate variant {v0}", path.display(), number + 1).into());
         }
     }
     for (variant, standard) in &pairs {
         if pairs.contains_key(standard) {
-            return Err(format!(
-                "variant table chains {variant} -> {standard} -> …: folding must be idempotent"
-            )
-            .into());
+            return Err(format!("variant table chains {variant} -> {standard} -> …: folding must be idempotent").into());
         }
     }
-    let mut code = String::from(
-        "/// Variant -> standard kanji, sorted by variant (generated from data/variants.tsv).\n",
-    );
-    code.push_str(&format!(
-        "pub(crate) static VARIANT_KANJI: [(char, char); {}] = [\n",
-        pairs.len()
-    ));
+    let mut code =
+        String::from("/// Variant -> standard kanji, sorted by variant (generated from data/variants.tsv).\n");
+    code.push_str(&format!("pub(crate) static VARIANT_KANJI: [(char, char); {}] = [\n", pairs.len()));
     for (variant, standard) in &pairs {
-        code.push_str(&format!(
-            "    ('\\u{{{:x}}}', '\\u{{{:x}}}'),\n",
-            *variant as u32, *standard as u32
-        ));
+        code.push_str(&format!("    ('\\u{{{:x}}}', '\\u{{{:x}}}'),\n", *variant as u32, *standard as u32));
     }
     code.push_str("];\n");
     fs::File::create(out_dir.join("variant_kanji.rs"))?.write_all(code.as_bytes())?;

@@ -10,13 +10,8 @@ fn bench(c: &mut Criterion) {
         Ok(analyzer) => analyzer,
         Err(err) => panic!("dictionary: {err}"),
     };
-    let corpora = [
-        ("aozora", benches::aozora_titles()),
-        ("lc-jpn", benches::lc_vernacular_titles()),
-    ];
-    c.bench_function("dictionary/load-embedded-ipadic", |b| {
-        b.iter(JapaneseAnalyzer::new)
-    });
+    let corpora = [("aozora", benches::aozora_titles()), ("lc-jpn", benches::lc_vernacular_titles())];
+    c.bench_function("dictionary/load-embedded-ipadic", |b| b.iter(JapaneseAnalyzer::new));
     let mut group = c.benchmark_group("analyzer");
     group.sample_size(10);
     for (name, titles) in corpora {
@@ -38,12 +33,7 @@ fn bench(c: &mut Criterion) {
             })
         });
         group.bench_function(format!("normalize/{name}/{}-titles", titles.len()), |b| {
-            b.iter(|| {
-                titles
-                    .iter()
-                    .map(|t| normalize(t).as_str().len())
-                    .sum::<usize>()
-            })
+            b.iter(|| titles.iter().map(|t| normalize(t).as_str().len()).sum::<usize>())
         });
     }
     group.finish();

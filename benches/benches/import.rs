@@ -25,9 +25,7 @@ const LC_JPN_RECORDS: u64 = 7_495;
 fn lc_books_all() -> PathBuf {
     let dir = match std::env::var_os("SHIORI_CORPUS_DIR") {
         Some(dir) => PathBuf::from(dir),
-        None => {
-            PathBuf::from(std::env::var_os("HOME").unwrap_or_default()).join(".cache/shiori/corpus")
-        }
+        None => PathBuf::from(std::env::var_os("HOME").unwrap_or_default()).join(".cache/shiori/corpus"),
     };
     let path = dir.join("BooksAll.2016.part01.utf8");
     if !path.is_file() {
@@ -42,13 +40,9 @@ fn lc_books_all() -> PathBuf {
 }
 
 fn lc_jpn_subset() -> PathBuf {
-    let path =
-        benches::shared_fixtures().join("japanese/lc-jpn-subset/lc_booksall_2016_part01_jpn.mrc");
+    let path = benches::shared_fixtures().join("japanese/lc-jpn-subset/lc_booksall_2016_part01_jpn.mrc");
     if !path.is_file() {
-        panic!(
-            "{} is missing (the shared fixtures live in ../shared/fixtures)",
-            path.display()
-        );
+        panic!("{} is missing (the shared fixtures live in ../shared/fixtures)", path.display());
     }
     path
 }
@@ -125,18 +119,8 @@ fn report_peak_memory(name: &str, file: &Path, expected_records: u64) {
     let before = proc_status_kb("VmRSS");
     let (elapsed, report) = import_once(file);
     let peak = proc_status_kb("VmHWM");
-    assert_eq!(
-        report.read,
-        expected_records,
-        "{}: expected {expected_records} records",
-        file.display()
-    );
-    let mib = |kb: Option<u64>| {
-        kb.map_or_else(
-            || "?".to_string(),
-            |kb| format!("{:.0} MiB", kb as f64 / 1024.0),
-        )
-    };
+    assert_eq!(report.read, expected_records, "{}: expected {expected_records} records", file.display());
+    let mib = |kb: Option<u64>| kb.map_or_else(|| "?".to_string(), |kb| format!("{:.0} MiB", kb as f64 / 1024.0));
     eprintln!(
         "import/{name}: {} records ({} rejected) in {:.2} s = {:.0} records/s; \
          peak RSS {} (VmHWM{}; RSS before {})",
@@ -145,11 +129,7 @@ fn report_peak_memory(name: &str, file: &Path, expected_records: u64) {
         elapsed.as_secs_f64(),
         report.read as f64 / elapsed.as_secs_f64(),
         mib(peak),
-        if reset {
-            ", reset before the import"
-        } else {
-            " of the whole process"
-        },
+        if reset { ", reset before the import" } else { " of the whole process" },
         mib(before),
     );
 }
@@ -172,26 +152,10 @@ fn bench(c: &mut Criterion) {
     group.warm_up_time(Duration::from_secs(1));
 
     let corpora = [
-        Corpus {
-            name: "lc-jpn",
-            locate: lc_jpn_subset,
-            records: LC_JPN_RECORDS,
-            seconds: 10,
-        },
-        Corpus {
-            name: "lc-books-all",
-            locate: lc_books_all,
-            records: LC_BOOKS_ALL_RECORDS,
-            seconds: 120,
-        },
+        Corpus { name: "lc-jpn", locate: lc_jpn_subset, records: LC_JPN_RECORDS, seconds: 10 },
+        Corpus { name: "lc-books-all", locate: lc_books_all, records: LC_BOOKS_ALL_RECORDS, seconds: 120 },
     ];
-    for Corpus {
-        name,
-        locate,
-        records,
-        seconds,
-    } in corpora
-    {
+    for Corpus { name, locate, records, seconds } in corpora {
         group.throughput(Throughput::Elements(records));
         group.measurement_time(Duration::from_secs(seconds));
         // The closure runs once per sample; the file is located (failing loudly when it is

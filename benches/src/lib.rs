@@ -14,25 +14,16 @@ pub fn shared_fixtures() -> PathBuf {
 /// Every distinct work title (with its subtitle) of the Aozora Bunko catalogue.
 pub fn aozora_titles() -> anyhow::Result<Vec<String>> {
     let path = shared_fixtures().join("japanese/aozora/aozora_list_person_all_extended_utf8.csv");
-    let mut reader =
-        csv::Reader::from_path(&path).with_context(|| format!("opening {}", path.display()))?;
+    let mut reader = csv::Reader::from_path(&path).with_context(|| format!("opening {}", path.display()))?;
     let mut seen = std::collections::BTreeSet::new();
     let mut titles = Vec::new();
     for record in reader.records() {
         let record = record?;
-        let (Some(id), Some(title), Some(subtitle)) = (record.get(0), record.get(1), record.get(4))
-        else {
-            bail!(
-                "{}: row without work id, title and subtitle",
-                path.display()
-            );
+        let (Some(id), Some(title), Some(subtitle)) = (record.get(0), record.get(1), record.get(4)) else {
+            bail!("{}: row without work id, title and subtitle", path.display());
         };
         if seen.insert(id.to_string()) {
-            titles.push(if subtitle.is_empty() {
-                title.to_string()
-            } else {
-                format!("{title} {subtitle}")
-            });
+            titles.push(if subtitle.is_empty() { title.to_string() } else { format!("{title} {subtitle}") });
         }
     }
     Ok(titles)
@@ -76,9 +67,7 @@ fn iso2709_records(mut bytes: &[u8]) -> impl Iterator<Item = &[u8]> {
 }
 
 fn iso2709_fields(record: &[u8]) -> Vec<(&[u8], &[u8])> {
-    let base: Option<usize> = record
-        .get(12..17)
-        .and_then(|b| std::str::from_utf8(b).ok()?.parse().ok());
+    let base: Option<usize> = record.get(12..17).and_then(|b| std::str::from_utf8(b).ok()?.parse().ok());
     let Some(base) = base else { return Vec::new() };
     let directory = record.get(24..base.saturating_sub(1)).unwrap_or_default();
     directory
@@ -86,10 +75,7 @@ fn iso2709_fields(record: &[u8]) -> Vec<(&[u8], &[u8])> {
         .filter_map(|entry| {
             let length: usize = std::str::from_utf8(&entry[3..7]).ok()?.parse().ok()?;
             let start: usize = std::str::from_utf8(&entry[7..12]).ok()?.parse().ok()?;
-            Some((
-                &entry[..3],
-                record.get(base + start..base + start + length)?,
-            ))
+            Some((&entry[..3], record.get(base + start..base + start + length)?))
         })
         .collect()
 }

@@ -24,14 +24,10 @@ fn write_error(err: std::io::Error) -> Error {
 /// Writes every record, in bib id order; returns how many were written.
 pub fn export(catalogue: &Catalogue, format: ExportFormat, out: &mut dyn Write) -> Result<u64> {
     let written = match format {
-        ExportFormat::Marc => for_each_bib(catalogue, |bib| {
-            out.write_all(&bib.marc).map_err(write_error)
-        })?,
+        ExportFormat::Marc => for_each_bib(catalogue, |bib| out.write_all(&bib.marc).map_err(write_error))?,
         ExportFormat::MarcXml => {
             let mut writer = marcxml::Writer::new(&mut *out).map_err(write_error)?;
-            let written = for_each_bib(catalogue, |bib| {
-                writer.record(&bib.record()?).map_err(write_error)
-            })?;
+            let written = for_each_bib(catalogue, |bib| writer.record(&bib.record()?).map_err(write_error))?;
             writer.finish().map_err(write_error)?;
             written
         }
@@ -41,10 +37,7 @@ pub fn export(catalogue: &Catalogue, format: ExportFormat, out: &mut dyn Write) 
 }
 
 /// Calls `each` for every record, a page at a time.
-fn for_each_bib(
-    catalogue: &Catalogue,
-    mut each: impl FnMut(StoredBib) -> Result<()>,
-) -> Result<u64> {
+fn for_each_bib(catalogue: &Catalogue, mut each: impl FnMut(StoredBib) -> Result<()>) -> Result<u64> {
     let mut count = 0;
     let mut after = None;
     loop {

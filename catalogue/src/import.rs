@@ -52,11 +52,7 @@ pub struct ImportReport {
 impl ImportReport {
     /// Records per second over the whole import.
     pub fn records_per_second(&self) -> f64 {
-        if self.seconds > 0.0 {
-            self.read as f64 / self.seconds
-        } else {
-            0.0
-        }
+        if self.seconds > 0.0 { self.read as f64 / self.seconds } else { 0.0 }
     }
 
     /// The one-line summary a librarian reads.
@@ -83,21 +79,12 @@ impl ImportReport {
             return Ok(Vec::new());
         }
         std::fs::create_dir_all(dir).map_err(Error::io(dir))?;
-        let name = self
-            .file
-            .file_name()
-            .map_or_else(|| "import".into(), |n| n.to_string_lossy().into_owned());
+        let name = self.file.file_name().map_or_else(|| "import".into(), |n| n.to_string_lossy().into_owned());
         let tsv = dir.join(format!("{name}.rejects.tsv"));
         let mut text = String::from("file\tordinal\tbyte_offset\treason\n");
         for r in &self.rejected {
             let reason = r.reason.replace(['\t', '\n', '\r'], " ");
-            text.push_str(&format!(
-                "{}\t{}\t{}\t{}\n",
-                self.file.display(),
-                r.ordinal,
-                r.offset,
-                reason
-            ));
+            text.push_str(&format!("{}\t{}\t{}\t{}\n", self.file.display(), r.ordinal, r.offset, reason));
         }
         std::fs::write(&tsv, text).map_err(Error::io(&tsv))?;
         let mut written = vec![tsv];
@@ -115,24 +102,12 @@ impl ImportReport {
 
 /// Imports one file (format detected from its bytes). `progress` is called after each
 /// batch with (bytes read so far, total bytes).
-pub fn import_file(
-    catalogue: &Catalogue,
-    path: &Path,
-    progress: &mut dyn FnMut(u64, u64),
-) -> Result<ImportReport> {
+pub fn import_file(catalogue: &Catalogue, path: &Path, progress: &mut dyn FnMut(u64, u64)) -> Result<ImportReport> {
     let started = Instant::now();
     let data = std::fs::read(path).map_err(Error::io(path))?;
-    let records = source::records(&data).map_err(|reason| Error::NotMarc {
-        path: path.to_path_buf(),
-        reason,
-    })?;
-    let source_name = path
-        .file_name()
-        .map_or_else(String::new, |n| n.to_string_lossy().into_owned());
-    let mut report = ImportReport {
-        file: path.to_path_buf(),
-        ..ImportReport::default()
-    };
+    let records = source::records(&data).map_err(|reason| Error::NotMarc { path: path.to_path_buf(), reason })?;
+    let source_name = path.file_name().map_or_else(String::new, |n| n.to_string_lossy().into_owned());
+    let mut report = ImportReport { file: path.to_path_buf(), ..ImportReport::default() };
     let mut batch = Vec::with_capacity(BATCH);
     let mut last_offset = 0;
     for record in records {
@@ -164,12 +139,7 @@ pub fn import_file(
     Ok(report)
 }
 
-fn store(
-    catalogue: &Catalogue,
-    batch: &mut Vec<crate::Record>,
-    source: &str,
-    report: &mut ImportReport,
-) -> Result<()> {
+fn store(catalogue: &Catalogue, batch: &mut Vec<crate::Record>, source: &str, report: &mut ImportReport) -> Result<()> {
     if batch.is_empty() {
         return Ok(());
     }

@@ -62,12 +62,7 @@ mod tests {
         let layout = DataLayout::new("/srv/shiori");
         let a: TenantCode = "city-a".parse()?;
         let b: TenantCode = "city-b".parse()?;
-        for path in [
-            layout.catalogue_file(&a),
-            layout.index_dir(&a),
-            layout.backups_dir(&a),
-            layout.logs_dir(&a),
-        ] {
+        for path in [layout.catalogue_file(&a), layout.index_dir(&a), layout.backups_dir(&a), layout.logs_dir(&a)] {
             assert!(path.starts_with(layout.tenant_dir(&a)));
             assert!(!path.starts_with(layout.tenant_dir(&b)));
         }

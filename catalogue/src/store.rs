@@ -4,8 +4,8 @@
 //! docs/catalogue-format.md).
 
 use redb::{
-    Database, MultimapTableDefinition, ReadableDatabase, ReadableTable, ReadableTableMetadata,
-    TableDefinition, WriteTransaction,
+    Database, MultimapTableDefinition, ReadableDatabase, ReadableTable, ReadableTableMetadata, TableDefinition,
+    WriteTransaction,
 };
 use sha2::{Digest, Sha256};
 
@@ -20,8 +20,7 @@ use crate::tenant::TenantCode;
 const META: TableDefinition<'_, &str, u64> = TableDefinition::new("meta");
 const BIBS: TableDefinition<'_, u64, &[u8]> = TableDefinition::new("bibs");
 const BIB_BY_CONTROL: TableDefinition<'_, &str, u64> = TableDefinition::new("bib_by_control");
-const BIB_BY_ISBN: MultimapTableDefinition<'_, &str, u64> =
-    MultimapTableDefinition::new("bib_by_isbn");
+const BIB_BY_ISBN: MultimapTableDefinition<'_, &str, u64> = MultimapTableDefinition::new("bib_by_isbn");
 const CHANGES: TableDefinition<'_, u64, (u64, u8)> = TableDefinition::new("changes");
 
 /// The newest catalogue schema this binary reads and writes.
@@ -113,21 +112,10 @@ impl StoredBib {
         if layout != 1 || rest.len() < 22 {
             return Err(corrupt());
         }
-        let u32_at = |at: usize| {
-            rest.get(at..at + 4)
-                .and_then(|b| b.try_into().ok())
-                .map(u32::from_le_bytes)
-        };
-        let i64_at = |at: usize| {
-            rest.get(at..at + 8)
-                .and_then(|b| b.try_into().ok())
-                .map(i64::from_le_bytes)
-        };
-        let source_len = rest
-            .get(20..22)
-            .and_then(|b| b.try_into().ok())
-            .map(u16::from_le_bytes)
-            .ok_or_else(corrupt)?;
+        let u32_at = |at: usize| rest.get(at..at + 4).and_then(|b| b.try_into().ok()).map(u32::from_le_bytes);
+        let i64_at = |at: usize| rest.get(at..at + 8).and_then(|b| b.try_into().ok()).map(i64::from_le_bytes);
+        let source_len =
+            rest.get(20..22).and_then(|b| b.try_into().ok()).map(u16::from_le_bytes).ok_or_else(corrupt)?;
         let source = rest.get(22..22 + source_len as usize).ok_or_else(corrupt)?;
         Ok(StoredBib {
             id,
@@ -135,10 +123,7 @@ impl StoredBib {
             created: i64_at(4).ok_or_else(corrupt)?,
             updated: i64_at(12).ok_or_else(corrupt)?,
             source: String::from_utf8_lossy(source).into_owned(),
-            marc: rest
-                .get(22 + source_len as usize..)
-                .ok_or_else(corrupt)?
-                .to_vec(),
+            marc: rest.get(22 + source_len as usize..).ok_or_else(corrupt)?.to_vec(),
         })
     }
 }
@@ -177,11 +162,7 @@ impl Catalogue {
                     meta.insert("schema_version", SCHEMA_VERSION)?;
                 }
                 Some(found) if found > SCHEMA_VERSION => {
-                    return Err(Error::SchemaTooNew {
-                        path,
-                        found,
-                        supported: SCHEMA_VERSION,
-                    });
+                    return Err(Error::SchemaTooNew { path, found, supported: SCHEMA_VERSION });
                 }
                 // Older schemas are migrated here, one version at a time, inside this
                 // transaction. Version 1 is the first; there is nothing older yet.
@@ -193,10 +174,7 @@ impl Catalogue {
             txn.open_table(CHANGES)?;
         }
         txn.commit()?;
-        Ok(Catalogue {
-            db,
-            tenant: tenant.clone(),
-        })
+        Ok(Catalogue { db, tenant: tenant.clone() })
     }
 
     /// The tenant this catalogue belongs to.
@@ -223,16 +201,12 @@ impl Catalogue {
         let txn = self.db.begin_write()?;
         let deleted = {
             let mut bibs = txn.open_table(BIBS)?;
-            let old = bibs
-                .remove(bib_id)?
-                .map(|v| StoredBib::decode(bib_id, v.value()))
-                .transpose()?;
+            let old = bibs.remove(bib_id)?.map(|v| StoredBib::decode(bib_id, v.value())).transpose()?;
             match old {
                 None => false,
                 Some(old) => {
                     let record = old.record()?;
-                    txn.open_table(BIB_BY_CONTROL)?
-                        .remove(control_key(&record).as_str())?;
+                    txn.open_table(BIB_BY_CONTROL)?.remove(control_key(&record).as_str())?;
                     let mut by_isbn = txn.open_multimap_table(BIB_BY_ISBN)?;
                     for isbn in isbns(&record) {
                         by_isbn.remove(isbn.as_str(), bib_id)?;
@@ -251,18 +225,14 @@ impl Catalogue {
         let txn = self.db.begin_read()?;
         let bibs = txn.open_table(BIBS)?;
         let value = bibs.get(bib_id)?;
-        value
-            .map(|v| StoredBib::decode(bib_id, v.value()))
-            .transpose()
+        value.map(|v| StoredBib::decode(bib_id, v.value())).transpose()
     }
 
     /// The bib id of the record with this 003 (may be empty) and 001.
     pub fn find_by_control_number(&self, organisation: &str, number: &str) -> Result<Option<u64>> {
         let txn = self.db.begin_read()?;
         let table = txn.open_table(BIB_BY_CONTROL)?;
-        Ok(table
-            .get(key_of(organisation, number).as_str())?
-            .map(|v| v.value()))
+        Ok(table.get(key_of(organisation, number).as_str())?.map(|v| v.value()))
     }
 
     /// The bib ids of records carrying this ISBN (10 or 13 digits, any punctuation).
@@ -319,14 +289,9 @@ impl Catalogue {
         for row in changes.range(after + 1..)?.take(limit) {
             let (seq, value) = row?;
             let (bib_id, code) = value.value();
-            let kind = ChangeKind::from_code(code).ok_or_else(|| {
-                Error::Storage(format!("change {}: unknown kind {code}", seq.value()))
-            })?;
-            out.push(Change {
-                seq: seq.value(),
-                bib_id,
-                kind,
-            });
+            let kind = ChangeKind::from_code(code)
+                .ok_or_else(|| Error::Storage(format!("change {}: unknown kind {code}", seq.value())))?;
+            out.push(Change { seq: seq.value(), bib_id, kind });
         }
         Ok(out)
     }
@@ -361,23 +326,14 @@ impl Catalogue {
 fn upsert_one(txn: &WriteTransaction, mut record: Record, source: &str) -> Result<Outcome> {
     if record.control_number().is_none() {
         let mut bytes = Vec::new();
-        iso2709::write(&record, &mut bytes).map_err(|e| Error::Export {
-            bib_id: 0,
-            reason: e.0,
-        })?;
+        iso2709::write(&record, &mut bytes).map_err(|e| Error::Export { bib_id: 0, reason: e.0 })?;
         let digest = Sha256::digest(&bytes);
         let hex: String = digest.iter().take(8).map(|b| format!("{b:02x}")).collect();
-        record.set_control(
-            Tag::new(*b"001").ok_or_else(|| Error::Storage("tag 001".into()))?,
-            format!("SH{hex}"),
-        );
+        record.set_control(Tag::new(*b"001").ok_or_else(|| Error::Storage("tag 001".into()))?, format!("SH{hex}"));
     }
     let key = control_key(&record);
     let mut marc = Vec::new();
-    iso2709::write(&record, &mut marc).map_err(|e| Error::Export {
-        bib_id: 0,
-        reason: e.0,
-    })?;
+    iso2709::write(&record, &mut marc).map_err(|e| Error::Export { bib_id: 0, reason: e.0 })?;
 
     let mut by_control = txn.open_table(BIB_BY_CONTROL)?;
     let mut bibs = txn.open_table(BIBS)?;
@@ -386,14 +342,9 @@ fn upsert_one(txn: &WriteTransaction, mut record: Record, source: &str) -> Resul
     let now = now();
     let outcome = match existing {
         Some(id) => {
-            let old = bibs
-                .get(id)?
-                .map(|v| StoredBib::decode(id, v.value()))
-                .transpose()?;
+            let old = bibs.get(id)?.map(|v| StoredBib::decode(id, v.value())).transpose()?;
             let Some(old) = old else {
-                return Err(Error::Storage(format!(
-                    "control number {key:?} points at missing bib {id}"
-                )));
+                return Err(Error::Storage(format!("control number {key:?} points at missing bib {id}")));
             };
             if old.marc == marc {
                 return Ok(Outcome::Unchanged(id));
@@ -414,14 +365,7 @@ fn upsert_one(txn: &WriteTransaction, mut record: Record, source: &str) -> Resul
         }
         None => {
             let id = next_bib_id(txn)?;
-            let stored = StoredBib {
-                id,
-                version: 1,
-                created: now,
-                updated: now,
-                source: source.to_string(),
-                marc,
-            };
+            let stored = StoredBib { id, version: 1, created: now, updated: now, source: source.to_string(), marc };
             bibs.insert(id, stored.encode().as_slice())?;
             by_control.insert(key.as_str(), id)?;
             Outcome::Created(id)
@@ -450,8 +394,7 @@ fn append_change(txn: &WriteTransaction, bib_id: u64, kind: ChangeKind) -> Resul
     let mut meta = txn.open_table(META)?;
     let seq = meta.get("last_seq")?.map_or(0, |v| v.value()) + 1;
     meta.insert("last_seq", seq)?;
-    txn.open_table(CHANGES)?
-        .insert(seq, (bib_id, kind.code()))?;
+    txn.open_table(CHANGES)?.insert(seq, (bib_id, kind.code()))?;
     Ok(())
 }
 
@@ -460,18 +403,12 @@ fn key_of(organisation: &str, number: &str) -> String {
 }
 
 fn control_key(record: &Record) -> String {
-    key_of(
-        record.control_organisation().unwrap_or(""),
-        record.control_number().unwrap_or(""),
-    )
+    key_of(record.control_organisation().unwrap_or(""), record.control_number().unwrap_or(""))
 }
 
 fn isbns(record: &Record) -> Vec<String> {
-    let mut out: Vec<String> = record
-        .fields_with_tag("020")
-        .flat_map(|f| f.subfield_values('a'))
-        .filter_map(isbn13)
-        .collect();
+    let mut out: Vec<String> =
+        record.fields_with_tag("020").flat_map(|f| f.subfield_values('a')).filter_map(isbn13).collect();
     out.sort();
     out.dedup();
     out

@@ -45,21 +45,14 @@ impl System {
                     meta.insert("schema_version", SYSTEM_SCHEMA_VERSION)?;
                 }
                 Some(found) if found > SYSTEM_SCHEMA_VERSION => {
-                    return Err(Error::SchemaTooNew {
-                        path,
-                        found,
-                        supported: SYSTEM_SCHEMA_VERSION,
-                    });
+                    return Err(Error::SchemaTooNew { path, found, supported: SYSTEM_SCHEMA_VERSION });
                 }
                 Some(_) => {}
             }
             txn.open_table(TENANTS)?;
         }
         txn.commit()?;
-        Ok(System {
-            db,
-            layout: layout.clone(),
-        })
+        Ok(System { db, layout: layout.clone() })
     }
 
     /// The data layout this registry belongs to.
@@ -70,11 +63,7 @@ impl System {
     /// Registers a tenant and creates its folder. Refuses a code already in use.
     pub fn create_tenant(&self, code: &TenantCode, name: &str) -> Result<Tenant> {
         let name = name.trim();
-        let tenant = Tenant {
-            code: code.clone(),
-            name: name.to_string(),
-            created: now(),
-        };
+        let tenant = Tenant { code: code.clone(), name: name.to_string(), created: now() };
         let txn = self.db.begin_write()?;
         {
             let mut tenants = txn.open_table(TENANTS)?;
@@ -95,10 +84,7 @@ impl System {
         let txn = self.db.begin_read()?;
         let tenants = txn.open_table(TENANTS)?;
         let row = tenants.get(code.as_str())?;
-        row.map(|row| {
-            serde_json::from_slice(row.value()).map_err(|e| Error::Storage(e.to_string()))
-        })
-        .transpose()
+        row.map(|row| serde_json::from_slice(row.value()).map_err(|e| Error::Storage(e.to_string()))).transpose()
     }
 
     /// Every tenant, ordered by code.
@@ -108,16 +94,12 @@ impl System {
         let mut out = Vec::new();
         for row in tenants.iter()? {
             let (_, value) = row?;
-            out.push(
-                serde_json::from_slice(value.value()).map_err(|e| Error::Storage(e.to_string()))?,
-            );
+            out.push(serde_json::from_slice(value.value()).map_err(|e| Error::Storage(e.to_string()))?);
         }
         Ok(out)
     }
 }
 
 pub(crate) fn now() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs() as i64)
+    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs() as i64)
 }

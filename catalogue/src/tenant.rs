@@ -13,15 +13,7 @@ use crate::error::Error;
 pub struct TenantCode(String);
 
 /// Codes that would shadow the server's own top-level routes.
-const RESERVED: &[&str] = &[
-    "api",
-    "static",
-    "healthz",
-    "metrics",
-    "admin",
-    "assets",
-    "favicon.ico",
-];
+const RESERVED: &[&str] = &["api", "static", "healthz", "metrics", "admin", "assets", "favicon.ico"];
 
 impl TenantCode {
     /// The code as a string.
@@ -34,19 +26,11 @@ impl FromStr for TenantCode {
     type Err = Error;
 
     fn from_str(code: &str) -> Result<Self, Error> {
-        let refuse = |reason| {
-            Err(Error::InvalidTenantCode {
-                code: code.chars().take(64).collect(),
-                reason,
-            })
-        };
+        let refuse = |reason| Err(Error::InvalidTenantCode { code: code.chars().take(64).collect(), reason });
         if code.len() < 2 || code.len() > 32 {
             return refuse("must be 2 to 32 characters long");
         }
-        if !code
-            .bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
-        {
+        if !code.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-') {
             return refuse("only lowercase ASCII letters, digits and '-' are allowed");
         }
         if code.starts_with('-') || code.ends_with('-') {
@@ -84,20 +68,8 @@ mod tests {
 
     #[test]
     fn accepts_plain_codes() {
-        for code in [
-            "ab",
-            "shiori-city",
-            "lib01",
-            "a-b-c",
-            "x".repeat(32).as_str(),
-        ] {
-            assert_eq!(
-                code.parse::<TenantCode>()
-                    .map(|t| t.to_string())
-                    .ok()
-                    .as_deref(),
-                Some(code)
-            );
+        for code in ["ab", "shiori-city", "lib01", "a-b-c", "x".repeat(32).as_str()] {
+            assert_eq!(code.parse::<TenantCode>().map(|t| t.to_string()).ok().as_deref(), Some(code));
         }
     }
 
@@ -122,10 +94,7 @@ mod tests {
             "%2e%2e",
             long.as_str(),
         ] {
-            assert!(
-                code.parse::<TenantCode>().is_err(),
-                "{code:?} must be refused"
-            );
+            assert!(code.parse::<TenantCode>().is_err(), "{code:?} must be refused");
         }
     }
 }

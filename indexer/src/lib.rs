@@ -1,9 +1,10 @@
 //! Shiori's search index.
 //!
-//! The index is a derived cache of the catalogue: it is built only from the change feed
-//! and can be deleted and rebuilt at any time. This first part adapts the Japanese
-//! analyser of `tokenizer-dict` to tantivy, one tokenizer per analysis view, so a field
-//! can be indexed and queried by morphemes, bigrams, readings or romaji.
+//! The index is a derived cache of the catalogue: it is built only from the catalogue and
+//! its change feed, and can be deleted and rebuilt at any time (`shiori reindex`). One
+//! index per tenant ([`Index`]); each record becomes one document ([`BibDocument`]) whose
+//! texts are indexed through several views of the Japanese analysis ([`TokenView`]), and
+//! [`Index::search`] answers the OPAC's queries ([`SearchRequest`] -> [`SearchResults`]).
 //!
 //! ```
 //! use indexer::{JapaneseTokenizer, TokenView};
@@ -17,6 +18,21 @@
 //! # Ok::<(), tokenizer_dict::Error>(())
 //! ```
 
+mod document;
+mod error;
+mod facets;
+mod index;
+mod query;
+mod schema;
+mod search;
 mod tokenizer;
 
+pub use document::BibDocument;
+pub use error::{Error, Result};
+pub use facets::{NDC_CLASSES, ndc_label};
+pub use index::{Applied, Index, RebuildReport};
+pub use query::parse::{QueryError, QueryNode, SearchField, parse_query};
+pub use search::{
+    FacetCount, FacetCounts, Filters, Hit, MAX_LIMIT, MAX_OFFSET, MatchMode, SearchRequest, SearchResults, Sort,
+};
 pub use tokenizer::{JapaneseTokenizer, TokenView, register_japanese_tokenizers};

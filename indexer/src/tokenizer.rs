@@ -1,5 +1,8 @@
 //! tantivy tokenizers over the Japanese analyser.
 
+use std::cell::RefCell;
+use std::collections::VecDeque;
+use std::rc::Rc;
 use std::sync::Arc;
 
 use tantivy::tokenizer::{Token, TokenStream, Tokenizer, TokenizerManager};
@@ -65,10 +68,7 @@ impl JapaneseTokenizer {
 /// Registers a tokenizer for every [`TokenView`] under [`TokenView::tokenizer_name`].
 pub fn register_japanese_tokenizers(manager: &TokenizerManager, analyzer: Arc<JapaneseAnalyzer>) {
     for view in TokenView::ALL {
-        manager.register(
-            view.tokenizer_name(),
-            JapaneseTokenizer::new(analyzer.clone(), view),
-        );
+        manager.register(view.tokenizer_name(), JapaneseTokenizer::new(analyzer.clone(), view));
     }
 }
 
@@ -85,14 +85,11 @@ impl Tokenizer for JapaneseTokenizer {
         // Segmentation errors are internal faults of lindera that no input is known to
         // cause; a text that cannot be analysed is indexed with no tokens of this view
         // rather than aborting the whole batch.
-        let tokens = match self.analyzer.analyze(text) {
-            Ok(analysis) => tokens(&analysis, self.view),
-            Err(_) => Vec::new(),
+        let tokens = match cached_analysis(&self.analyzer, text) {
+            Some(analysis) => tokens(&analysis, self.view),
+            None => Vec::new(),
         };
-        JapaneseTokenStream {
-            tokens: tokens.into_iter(),
-            current: Token::default(),
-        }
+        JapaneseTokenStream { tokens: tokens.into_iter(), current: Token::default() }
     }
 }
 
@@ -116,14 +113,33 @@ impl TokenStream for JapaneseTokenStream {
     }
 }
 
+/// Each field value is indexed through several views (morphemes, bigrams, readings,
+/// romaji, key), each a separate tantivy field; the analysis of a text is kept for the
+/// next few calls on this thread so it is computed once, not once per view.
+const CACHED_ANALYSES: usize = 32;
+
+thread_local! {
+    /// (analyser instance, text, analysis): tenants may have different user dictionaries.
+    static ANALYSES: RefCell<VecDeque<(u64, String, Rc<Analysis>)>> = const { RefCell::new(VecDeque::new()) };
+}
+
+fn cached_analysis(analyzer: &JapaneseAnalyzer, text: &str) -> Option<Rc<Analysis>> {
+    let identity = analyzer.instance_id();
+    ANALYSES.with_borrow_mut(|cache| {
+        if let Some((_, _, analysis)) = cache.iter().find(|(id, cached, _)| *id == identity && cached == text) {
+            return Some(analysis.clone());
+        }
+        let analysis = Rc::new(analyzer.analyze(text).ok()?);
+        if cache.len() == CACHED_ANALYSES {
+            cache.pop_back();
+        }
+        cache.push_front((identity, text.to_string(), analysis.clone()));
+        Some(analysis)
+    })
+}
+
 fn token(text: &str, from: usize, to: usize, position: usize) -> Token {
-    Token {
-        offset_from: from,
-        offset_to: to,
-        position,
-        text: text.to_string(),
-        position_length: 1,
-    }
+    Token { offset_from: from, offset_to: to, position, text: text.to_string(), position_length: 1 }
 }
 
 fn tokens(analysis: &Analysis, view: TokenView) -> Vec<Token> {

@@ -15,11 +15,7 @@ struct AnalysisDocument<'a> {
 /// Analyses `text` and renders it as JSON: the normalised text, each morpheme (surface,
 /// reading, part of speech, byte offsets into `text`), the bigrams and unigrams, the
 /// readings, the romaji forms and the whole-text keys.
-pub fn analysis_json(
-    analyzer: &JapaneseAnalyzer,
-    text: &str,
-    pretty: bool,
-) -> anyhow::Result<String> {
+pub fn analysis_json(analyzer: &JapaneseAnalyzer, text: &str, pretty: bool) -> anyhow::Result<String> {
     let analysis = analyzer.analyze(text)?;
     let mut readings: Vec<String> = Vec::new();
     for morpheme in &analysis.morphemes {
@@ -29,14 +25,6 @@ pub fn analysis_json(
             readings.push(reading.clone());
         }
     }
-    let document = AnalysisDocument {
-        text,
-        readings: readings.iter().map(String::as_str).collect(),
-        analysis,
-    };
-    Ok(if pretty {
-        serde_json::to_string_pretty(&document)?
-    } else {
-        serde_json::to_string(&document)?
-    })
+    let document = AnalysisDocument { text, readings: readings.iter().map(String::as_str).collect(), analysis };
+    Ok(if pretty { serde_json::to_string_pretty(&document)? } else { serde_json::to_string(&document)? })
 }

@@ -11,16 +11,10 @@ use tokenizer_dict::JapaneseAnalyzer;
 /// Exit status of an import that stored what it could but rejected some records.
 const EXIT_REJECTED: u8 = 3;
 
-pub(crate) fn analyze(
-    text: String,
-    user_dict: Option<PathBuf>,
-    compact: bool,
-) -> anyhow::Result<ExitCode> {
+pub(crate) fn analyze(text: String, user_dict: Option<PathBuf>, compact: bool) -> anyhow::Result<ExitCode> {
     let text = if text == "-" {
         let mut bytes = Vec::new();
-        std::io::stdin()
-            .read_to_end(&mut bytes)
-            .context("reading standard input")?;
+        std::io::stdin().read_to_end(&mut bytes).context("reading standard input")?;
         String::from_utf8_lossy(&bytes).into_owned()
     } else {
         text
@@ -41,12 +35,7 @@ pub(crate) fn tenant_create(data: &Path, code: &str, name: &str) -> anyhow::Resu
     let layout = DataLayout::new(data);
     let tenant = System::open(&layout)?.create_tenant(&code, name)?;
     Catalogue::open(&layout, &code)?;
-    println!(
-        "created tenant {} ({}) in {}",
-        tenant.code,
-        tenant.name,
-        layout.tenant_dir(&code).display()
-    );
+    println!("created tenant {} ({}) in {}", tenant.code, tenant.name, layout.tenant_dir(&code).display());
     Ok(ExitCode::SUCCESS)
 }
 
@@ -102,21 +91,14 @@ pub(crate) fn import(data: &Path, tenant: &str, files: &[PathBuf]) -> anyhow::Re
             );
         }
         if report.rejected.len() > 20 {
-            eprintln!(
-                "  … and {} more rejected records",
-                report.rejected.len() - 20
-            );
+            eprintln!("  … and {} more rejected records", report.rejected.len() - 20);
         }
         for written in report.write_rejects(&rejects_dir)? {
             eprintln!("  rejects written to {}", written.display());
         }
         any_rejected |= !report.rejected.is_empty();
     }
-    Ok(if any_rejected {
-        ExitCode::from(EXIT_REJECTED)
-    } else {
-        ExitCode::SUCCESS
-    })
+    Ok(if any_rejected { ExitCode::from(EXIT_REJECTED) } else { ExitCode::SUCCESS })
 }
 
 fn progress_bar(file: &Path) -> Option<indicatif::ProgressBar> {
@@ -124,37 +106,26 @@ fn progress_bar(file: &Path) -> Option<indicatif::ProgressBar> {
         return None;
     }
     let bar = indicatif::ProgressBar::new(0);
-    let style =
-        indicatif::ProgressStyle::with_template("{msg} [{bar:40}] {bytes}/{total_bytes} ({eta})")
-            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar())
-            .progress_chars("=> ");
+    let style = indicatif::ProgressStyle::with_template("{msg} [{bar:40}] {bytes}/{total_bytes} ({eta})")
+        .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar())
+        .progress_chars("=> ");
     bar.set_style(style);
     bar.set_message(file.display().to_string());
     Some(bar)
 }
 
-pub(crate) fn export(
-    data: &Path,
-    tenant: &str,
-    format: ExportFormat,
-    out: Option<&Path>,
-) -> anyhow::Result<ExitCode> {
+pub(crate) fn export(data: &Path, tenant: &str, format: ExportFormat, out: Option<&Path>) -> anyhow::Result<ExitCode> {
     let (_, catalogue) = open_catalogue(data, tenant)?;
     let written = match out {
         Some(path) => {
             // Write to a temporary file and rename, so a failed export never leaves a
             // truncated file under the requested name.
             let partial = path.with_extension("partial");
-            let file = std::fs::File::create(&partial)
-                .with_context(|| format!("creating {}", partial.display()))?;
+            let file = std::fs::File::create(&partial).with_context(|| format!("creating {}", partial.display()))?;
             let mut writer = std::io::BufWriter::new(file);
             let written = catalogue::export(&catalogue, format, &mut writer)?;
-            writer
-                .into_inner()
-                .map_err(|e| e.into_error())?
-                .sync_all()?;
-            std::fs::rename(&partial, path)
-                .with_context(|| format!("renaming to {}", path.display()))?;
+            writer.into_inner().map_err(|e| e.into_error())?.sync_all()?;
+            std::fs::rename(&partial, path).with_context(|| format!("renaming to {}", path.display()))?;
             written
         }
         None => {
@@ -166,5 +137,60 @@ pub(crate) fn export(
         }
     };
     eprintln!("exported {written} records");
+    Ok(ExitCode::SUCCESS)
+}
+
+pub(crate) fn reindex(data: &Path, tenant: &str) -> anyhow::Result<ExitCode> {
+    let (layout, catalogue) = open_catalogue(data, tenant)?;
+    let analyzer = std::sync::Arc::new(JapaneseAnalyzer::new()?);
+    let bar = progress_bar(Path::new("reindex"));
+    let report = indexer::Index::rebuild(&layout, &catalogue, analyzer, &mut |done, total| {
+        if let Some(bar) = &bar {
+            bar.set_length(total);
+            bar.set_position(done);
+        }
+    })?;
+    if let Some(bar) = bar {
+        bar.finish_and_clear();
+    }
+    println!(
+        "reindexed {}: {} records, {:.2} s, {:.0} records/s, complete up to change {}",
+        catalogue.tenant(),
+        report.documents,
+        report.seconds,
+        report.documents as f64 / report.seconds.max(1e-9),
+        report.seq
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+pub(crate) fn search(
+    data: &Path,
+    tenant: &str,
+    request: &indexer::SearchRequest,
+    json: bool,
+) -> anyhow::Result<ExitCode> {
+    let (layout, catalogue) = open_catalogue(data, tenant)?;
+    let analyzer = std::sync::Arc::new(JapaneseAnalyzer::new()?);
+    let index = indexer::Index::open(&layout, catalogue.tenant(), analyzer)?;
+    index.catch_up(&catalogue)?;
+    let results = index.search(request)?;
+    if json {
+        println!("{}", serde_json::to_string_pretty(&results)?);
+        return Ok(ExitCode::SUCCESS);
+    }
+    println!("{} hits", results.total);
+    for (rank, hit) in results.hits.iter().enumerate() {
+        let year = hit.year.map(|y| y.to_string()).unwrap_or_default();
+        println!(
+            "{:>3}. {} ({}) {} {} [bib {}]",
+            request.offset + rank + 1,
+            hit.title,
+            hit.title_reading,
+            hit.authors.join("; "),
+            year,
+            hit.id
+        );
+    }
     Ok(ExitCode::SUCCESS)
 }

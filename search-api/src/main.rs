@@ -48,6 +48,35 @@ enum Command {
         #[arg(required = true)]
         files: Vec<PathBuf>,
     },
+    /// Rebuild a tenant's search index from its catalogue (in parallel) and swap it in.
+    Reindex {
+        /// The tenant.
+        #[arg(long)]
+        tenant: String,
+    },
+    /// Search a tenant's catalogue as the OPAC does (applying pending changes first).
+    Search {
+        /// The tenant.
+        #[arg(long)]
+        tenant: String,
+        /// The query, in the OPAC's query language.
+        query: String,
+        /// Match the whole title exactly (完全一致).
+        #[arg(long, conflicts_with = "prefix")]
+        exact: bool,
+        /// Match the beginning of the title (前方一致).
+        #[arg(long)]
+        prefix: bool,
+        /// Result order.
+        #[arg(long, value_enum, default_value_t = SortArg::Relevance)]
+        sort: SortArg,
+        /// Number of hits.
+        #[arg(long, default_value_t = 10)]
+        limit: usize,
+        /// Print the results as JSON.
+        #[arg(long)]
+        json: bool,
+    },
     /// Export a tenant's catalogue as UTF-8 ISO 2709 or MARCXML.
     Export {
         /// The tenant.
@@ -60,6 +89,18 @@ enum Command {
         #[arg(long)]
         out: Option<PathBuf>,
     },
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum SortArg {
+    /// Best match first.
+    Relevance,
+    /// Newest first.
+    Newest,
+    /// Oldest first.
+    Oldest,
+    /// Title reading, 五十音順.
+    Title,
 }
 
 #[derive(Subcommand)]
@@ -87,23 +128,34 @@ enum Format {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
-        Command::Analyze {
-            text,
-            user_dict,
-            compact,
-        } => commands::analyze(text, user_dict, compact),
-        Command::Tenant {
-            command: TenantCommand::Create { code, name },
-        } => commands::tenant_create(&cli.data, &code, &name),
-        Command::Tenant {
-            command: TenantCommand::List,
-        } => commands::tenant_list(&cli.data),
+        Command::Analyze { text, user_dict, compact } => commands::analyze(text, user_dict, compact),
+        Command::Tenant { command: TenantCommand::Create { code, name } } => {
+            commands::tenant_create(&cli.data, &code, &name)
+        }
+        Command::Tenant { command: TenantCommand::List } => commands::tenant_list(&cli.data),
         Command::Import { tenant, files } => commands::import(&cli.data, &tenant, &files),
-        Command::Export {
-            tenant,
-            format,
-            out,
-        } => {
+        Command::Reindex { tenant } => commands::reindex(&cli.data, &tenant),
+        Command::Search { tenant, query, exact, prefix, sort, limit, json } => {
+            let mode = if exact {
+                indexer::MatchMode::ExactTitle
+            } else if prefix {
+                indexer::MatchMode::TitlePrefix
+            } else {
+                indexer::MatchMode::Keywords
+            };
+            let sort = match sort {
+                SortArg::Relevance => indexer::Sort::Relevance,
+                SortArg::Newest => indexer::Sort::YearDesc,
+                SortArg::Oldest => indexer::Sort::YearAsc,
+                SortArg::Title => indexer::Sort::TitleReading,
+            };
+            let mut request = indexer::SearchRequest::new(query);
+            request.mode = mode;
+            request.sort = sort;
+            request.limit = limit;
+            commands::search(&cli.data, &tenant, &request, json)
+        }
+        Command::Export { tenant, format, out } => {
             let format = match format {
                 Format::Marc => catalogue::ExportFormat::Marc,
                 Format::Marcxml => catalogue::ExportFormat::MarcXml,

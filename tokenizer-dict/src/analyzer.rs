@@ -32,7 +32,11 @@ use crate::normalize::{self, Normalized};
 pub struct JapaneseAnalyzer {
     normal: Segmenter,
     decompose: Segmenter,
+    instance: u64,
 }
+
+/// Source of [`JapaneseAnalyzer::instance_id`]s.
+static INSTANCES: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
 
 /// Everything the analyser found in one text.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -117,12 +121,8 @@ impl JapaneseAnalyzer {
     /// Like [`JapaneseAnalyzer::with_user_dictionary`], from CSV text.
     pub fn with_user_dictionary_csv(csv: &str) -> Result<Self> {
         let system = dictionary::system_dictionary()?;
-        let user = dictionary::user_dictionary_from_csv(csv, &system).map_err(|reason| {
-            Error::UserDictionary {
-                path: "<inline>".into(),
-                reason,
-            }
-        })?;
+        let user = dictionary::user_dictionary_from_csv(csv, &system)
+            .map_err(|reason| Error::UserDictionary { path: "<inline>".into(), reason })?;
         Self::build(Some(user))
     }
 
@@ -130,7 +130,14 @@ impl JapaneseAnalyzer {
         let system = dictionary::system_dictionary()?;
         let normal = Segmenter::new(Mode::Normal, system.clone(), user.clone());
         let decompose = Segmenter::new(Mode::Decompose(Penalty::default()), system, user);
-        Ok(Self { normal, decompose })
+        let instance = INSTANCES.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        Ok(Self { normal, decompose, instance })
+    }
+
+    /// A number no other analyser of this process has (clones share it: they analyse
+    /// alike), so caches of analyses can tell analysers with different dictionaries apart.
+    pub fn instance_id(&self) -> u64 {
+        self.instance
     }
 
     /// Normalises text the way [`JapaneseAnalyzer::analyze`] does.
@@ -153,35 +160,19 @@ impl JapaneseAnalyzer {
             let morpheme = self.morpheme(&mut token, text, &normalized, position);
             let char_count = morpheme.normalized.chars().count();
             if char_count == 1 && morpheme.normalized.chars().all(normalize::is_japanese) {
-                unigrams.push(Gram {
-                    text: morpheme.normalized.clone(),
-                    start: morpheme.start,
-                    end: morpheme.end,
-                });
+                unigrams.push(Gram { text: morpheme.normalized.clone(), start: morpheme.start, end: morpheme.end });
             }
-            let is_noun =
-                morpheme.part_of_speech.starts_with("名詞") || morpheme.part_of_speech == UNKNOWN;
+            let is_noun = morpheme.part_of_speech.starts_with("名詞") || morpheme.part_of_speech == UNKNOWN;
             let (start_norm, end_norm) = (token.byte_start, token.byte_end);
             morphemes.push(morpheme);
-            let breaks: Vec<usize> = normalized
-                .word_breaks()
-                .iter()
-                .copied()
-                .filter(|b| (start_norm + 1..end_norm).contains(b))
-                .collect();
+            let breaks: Vec<usize> =
+                normalized.word_breaks().iter().copied().filter(|b| (start_norm + 1..end_norm).contains(b)).collect();
             if !breaks.is_empty() {
                 // Words joined by a dropped middle dot are also emitted one by one.
                 let mut from = start_norm;
                 for to in breaks.into_iter().chain(std::iter::once(end_norm)) {
                     let piece = from..to;
-                    self.push_parts(
-                        &self.normal,
-                        text,
-                        &normalized,
-                        piece,
-                        position,
-                        &mut morphemes,
-                    )?;
+                    self.push_parts(&self.normal, text, &normalized, piece, position, &mut morphemes)?;
                     from = to;
                 }
             } else if is_noun && char_count >= 3 {
@@ -192,19 +183,8 @@ impl JapaneseAnalyzer {
         }
         let bigrams = bigrams(&normalized, &mut unigrams);
         let (reading, romaji) = whole_reading(&morphemes);
-        let keys = TitleKeys {
-            exact: key(norm),
-            reading: key(&reading),
-        };
-        Ok(Analysis {
-            normalized: normalized.into_string(),
-            morphemes,
-            bigrams,
-            unigrams,
-            reading,
-            romaji,
-            keys,
-        })
+        let keys = TitleKeys { exact: key(norm), reading: key(&reading) };
+        Ok(Analysis { normalized: normalized.into_string(), morphemes, bigrams, unigrams, reading, romaji, keys })
     }
 
     /// Splits a compound noun with lindera's decompose mode; emits the parts if it splits.
@@ -217,14 +197,7 @@ impl JapaneseAnalyzer {
         morphemes: &mut Vec<Morpheme>,
     ) -> Result<()> {
         let before = morphemes.len();
-        self.push_parts(
-            &self.decompose,
-            original,
-            normalized,
-            range,
-            position,
-            morphemes,
-        )?;
+        self.push_parts(&self.decompose, original, normalized, range, position, morphemes)?;
         if morphemes.len() == before + 1 {
             morphemes.truncate(before); // the only part is the compound itself
         }
@@ -258,48 +231,26 @@ impl JapaneseAnalyzer {
         Ok(())
     }
 
-    fn morpheme(
-        &self,
-        token: &mut Token<'_>,
-        original: &str,
-        normalized: &Normalized,
-        position: usize,
-    ) -> Morpheme {
+    fn morpheme(&self, token: &mut Token<'_>, original: &str, normalized: &Normalized, position: usize) -> Morpheme {
         let orig = normalized.original_range(token.byte_start..token.byte_end);
         let surface = original.get(orig.clone()).unwrap_or_default().to_string();
         let norm_surface = token.surface.to_string();
         let details = token.details();
-        let field = |index: usize| {
-            details
-                .get(index)
-                .copied()
-                .filter(|value| *value != "*" && !value.is_empty())
-        };
-        let parts: Vec<&str> = (0..4)
-            .filter_map(field)
-            .filter(|part| *part != "UNK")
-            .collect();
-        let part_of_speech = if parts.is_empty() {
-            UNKNOWN.to_string()
-        } else {
-            parts.join("-")
-        };
+        let field = |index: usize| details.get(index).copied().filter(|value| *value != "*" && !value.is_empty());
+        let parts: Vec<&str> = (0..4).filter_map(field).filter(|part| *part != "UNK").collect();
+        let part_of_speech = if parts.is_empty() { UNKNOWN.to_string() } else { parts.join("-") };
         // IPADIC prefers にっぽん for 日本; catalogues (NDL, LC) read にほん.
         let (reading_field, pronunciation_field) = match preferred_reading(&norm_surface) {
             Some(preferred) => (Some(preferred), Some(preferred)),
             None => (field(7), field(8)),
         };
-        let kana_only =
-            !norm_surface.is_empty() && norm_surface.chars().all(kana::is_kana_or_prolonged);
+        let kana_only = !norm_surface.is_empty() && norm_surface.chars().all(kana::is_kana_or_prolonged);
         let reading = reading_field
             .filter(|reading| reading.chars().all(kana::is_kana_or_prolonged))
             .map(kana::to_hiragana)
             .or_else(|| kana_only.then(|| kana::to_hiragana(&norm_surface)));
-        let pronunciation =
-            pronunciation_field.filter(|p| p.chars().all(kana::is_kana_or_prolonged));
-        let romaji = reading
-            .as_deref()
-            .map(|reading| kana::romanize(reading, pronunciation));
+        let pronunciation = pronunciation_field.filter(|p| p.chars().all(kana::is_kana_or_prolonged));
+        let romaji = reading.as_deref().map(|reading| kana::romanize(reading, pronunciation));
         Morpheme {
             surface,
             normalized: norm_surface,
@@ -345,22 +296,14 @@ fn bigrams(normalized: &Normalized, unigrams: &mut Vec<Gram>) -> Vec<Gram> {
             let (at, c) = run[0];
             let orig = normalized.original_range(at..at + c.len_utf8());
             if !unigrams.iter().any(|u| u.start == orig.start) {
-                unigrams.push(Gram {
-                    text: c.to_string(),
-                    start: orig.start,
-                    end: orig.end,
-                });
+                unigrams.push(Gram { text: c.to_string(), start: orig.start, end: orig.end });
             }
         }
         for pair in run.windows(2) {
             let (at, first) = pair[0];
             let (second_at, second) = pair[1];
             let orig = normalized.original_range(at..second_at + second.len_utf8());
-            grams.push(Gram {
-                text: [first, second].iter().collect(),
-                start: orig.start,
-                end: orig.end,
-            });
+            grams.push(Gram { text: [first, second].iter().collect(), start: orig.start, end: orig.end });
         }
         run.clear();
     };
@@ -385,10 +328,7 @@ fn whole_reading(morphemes: &[Morpheme]) -> (String, Romaji) {
         // the copula stays apart (de aru).
         let pos = morpheme.part_of_speech.as_str();
         let joins = (pos.starts_with("助動詞") || pos.starts_with("助詞-接続助詞"))
-            && !matches!(
-                morpheme.normalized.as_str(),
-                "だ" | "で" | "です" | "な" | "ある"
-            )
+            && !matches!(morpheme.normalized.as_str(), "だ" | "で" | "です" | "な" | "ある")
             && !romaji.hepburn.is_empty();
         if !romaji.hepburn.is_empty() && !joins {
             romaji.hepburn.push(' ');
@@ -399,21 +339,11 @@ fn whole_reading(morphemes: &[Morpheme]) -> (String, Romaji) {
                 reading.push_str(r);
                 // A word-final っ doubles the next consonant (やっ+て -> yatte).
                 if std::mem::take(&mut geminate)
-                    && let Some(first) = roman
-                        .hepburn
-                        .chars()
-                        .next()
-                        .filter(|c| !"aiueon".contains(*c))
+                    && let Some(first) = roman.hepburn.chars().next().filter(|c| !"aiueon".contains(*c))
                 {
-                    let hepburn_double = if roman.hepburn.starts_with("ch") {
-                        't'
-                    } else {
-                        first
-                    };
+                    let hepburn_double = if roman.hepburn.starts_with("ch") { 't' } else { first };
                     romaji.hepburn.push(hepburn_double);
-                    romaji
-                        .wapuro
-                        .push(roman.wapuro.chars().next().unwrap_or(first));
+                    romaji.wapuro.push(roman.wapuro.chars().next().unwrap_or(first));
                 }
                 // The volitional う after an o-sound lengthens it: written once in Hepburn.
                 let long_vowel = joins && roman.hepburn == "u" && romaji.hepburn.ends_with('o');
@@ -436,7 +366,5 @@ fn whole_reading(morphemes: &[Morpheme]) -> (String, Romaji) {
 
 /// The text with everything but letters, digits and ー removed.
 fn key(text: &str) -> String {
-    text.chars()
-        .filter(|c| c.is_alphanumeric() || *c == 'ー')
-        .collect()
+    text.chars().filter(|c| c.is_alphanumeric() || *c == 'ー').collect()
 }

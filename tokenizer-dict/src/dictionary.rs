@@ -27,10 +27,7 @@ pub(crate) fn system_dictionary() -> Result<Dictionary> {
 /// Reads a user dictionary in lindera's simple CSV form: `surface,part_of_speech,reading`
 /// per line (reading in katakana), e.g. `栞町立図書館,固有名詞,シオリチョウリツトショカン`.
 pub(crate) fn load_user_dictionary(path: &Path, system: &Dictionary) -> Result<UserDictionary> {
-    let fail = |reason: String| Error::UserDictionary {
-        path: path.to_path_buf(),
-        reason,
-    };
+    let fail = |reason: String| Error::UserDictionary { path: path.to_path_buf(), reason };
     let mut text = String::new();
     std::fs::File::open(path)
         .and_then(|mut file| file.read_to_string(&mut text))
@@ -38,10 +35,7 @@ pub(crate) fn load_user_dictionary(path: &Path, system: &Dictionary) -> Result<U
     user_dictionary_from_csv(&text, system).map_err(fail)
 }
 
-pub(crate) fn user_dictionary_from_csv(
-    text: &str,
-    system: &Dictionary,
-) -> std::result::Result<UserDictionary, String> {
+pub(crate) fn user_dictionary_from_csv(text: &str, system: &Dictionary) -> std::result::Result<UserDictionary, String> {
     for (number, line) in text.lines().enumerate() {
         let line = line.trim();
         if line.is_empty() {
@@ -59,7 +53,5 @@ pub(crate) fn user_dictionary_from_csv(
         }
     }
     let builder = DictionaryBuilder::new((*system.metadata).clone());
-    builder
-        .build_user_dict_from_reader(text.as_bytes())
-        .map_err(|err| err.to_string())
+    builder.build_user_dict_from_reader(text.as_bytes()).map_err(|err| err.to_string())
 }

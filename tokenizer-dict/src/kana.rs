@@ -30,9 +30,7 @@ pub fn is_katakana(c: char) -> bool {
 pub fn to_hiragana(text: &str) -> String {
     text.chars()
         .map(|c| match c {
-            '\u{30A1}'..='\u{30F6}' | '\u{30FD}' | '\u{30FE}' => {
-                char::from_u32(c as u32 - 0x60).unwrap_or(c)
-            }
+            '\u{30A1}'..='\u{30F6}' | '\u{30FD}' | '\u{30FE}' => char::from_u32(c as u32 - 0x60).unwrap_or(c),
             other => other,
         })
         .collect()
@@ -48,20 +46,12 @@ pub(crate) fn iterate(mark: char, previous: char) -> Option<char> {
         'ヾ' => (false, true),
         _ => return None,
     };
-    let same_script = if hiragana {
-        is_hiragana(previous)
-    } else {
-        is_katakana(previous)
-    };
+    let same_script = if hiragana { is_hiragana(previous) } else { is_katakana(previous) };
     if !same_script {
         return None;
     }
     let base = unvoiced(previous);
-    Some(if voiced {
-        voiced_form(base).unwrap_or(base)
-    } else {
-        base
-    })
+    Some(if voiced { voiced_form(base).unwrap_or(base) } else { base })
 }
 
 /// ヴ (already folded to ブ) followed by a small vowel: ブ+ァ -> バ, ブ+ィ -> ビ …
@@ -76,20 +66,14 @@ pub(crate) fn fold_vu_syllable(folded_vu: char, small: char) -> Option<char> {
     };
     match folded_vu {
         'ブ' => Some(katakana),
-        'ぶ' => Some(
-            to_hiragana(&katakana.to_string())
-                .chars()
-                .next()
-                .unwrap_or(katakana),
-        ),
+        'ぶ' => Some(to_hiragana(&katakana.to_string()).chars().next().unwrap_or(katakana)),
         _ => None,
     }
 }
 
 /// The unvoiced kana of a voiced or semi-voiced one (が -> か, ぱ -> は).
 fn unvoiced(c: char) -> char {
-    let decomposed: Vec<char> =
-        unicode_normalization::UnicodeNormalization::nfd(std::iter::once(c)).collect();
+    let decomposed: Vec<char> = unicode_normalization::UnicodeNormalization::nfd(std::iter::once(c)).collect();
     match decomposed.as_slice() {
         [base, '\u{3099}' | '\u{309A}'] => *base,
         _ => c,
@@ -97,8 +81,7 @@ fn unvoiced(c: char) -> char {
 }
 
 fn voiced_form(c: char) -> Option<char> {
-    let composed: Vec<char> =
-        unicode_normalization::UnicodeNormalization::nfc([c, '\u{3099}'].into_iter()).collect();
+    let composed: Vec<char> = unicode_normalization::UnicodeNormalization::nfc([c, '\u{3099}'].into_iter()).collect();
     match composed.as_slice() {
         [one] => Some(*one),
         _ => None,
@@ -127,23 +110,10 @@ pub struct Romaji {
 pub fn romanize(reading: &str, pronunciation: Option<&str>) -> Romaji {
     let reading = to_hiragana(reading);
     let hepburn = match pronunciation {
-        Some(p) => romanize_with(
-            &to_hiragana(p),
-            Style::Hepburn {
-                collapse_kana_long_vowels: false,
-            },
-        ),
-        None => romanize_with(
-            &reading,
-            Style::Hepburn {
-                collapse_kana_long_vowels: true,
-            },
-        ),
+        Some(p) => romanize_with(&to_hiragana(p), Style::Hepburn { collapse_kana_long_vowels: false }),
+        None => romanize_with(&reading, Style::Hepburn { collapse_kana_long_vowels: true }),
     };
-    Romaji {
-        hepburn,
-        wapuro: romanize_with(&reading, Style::Wapuro),
-    }
+    Romaji { hepburn, wapuro: romanize_with(&reading, Style::Wapuro) }
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -182,14 +152,13 @@ fn romanize_with(hiragana: &str, style: Style) -> String {
             continue;
         };
         // Small kana combine with the syllable before: き+ゃ -> kya, ふ+ぁ -> fa.
-        let syllable: Cow<'static, str> =
-            match chars.get(i).and_then(|&next| combine_small(base, next)) {
-                Some(combined) => {
-                    i += 1;
-                    Cow::Owned(combined)
-                }
-                None => Cow::Borrowed(base),
-            };
+        let syllable: Cow<'static, str> = match chars.get(i).and_then(|&next| combine_small(base, next)) {
+            Some(combined) => {
+                i += 1;
+                Cow::Owned(combined)
+            }
+            None => Cow::Borrowed(base),
+        };
         if geminate {
             geminate = false;
             let doubled = if syllable.starts_with("ch") && matches!(style, Style::Hepburn { .. }) {
@@ -201,17 +170,11 @@ fn romanize_with(hiragana: &str, style: Style) -> String {
                 out.push(doubled);
             }
         }
-        if let Style::Hepburn {
-            collapse_kana_long_vowels: true,
-        } = style
-        {
+        if let Style::Hepburn { collapse_kana_long_vowels: true } = style {
             // おう/おお -> o, うう -> u: the long vowel is written once.
             let last_vowel = syllable.chars().last();
             while let Some(&next) = chars.get(i) {
-                let long = matches!(
-                    (last_vowel, next),
-                    (Some('o'), 'う' | 'お') | (Some('u'), 'う')
-                );
+                let long = matches!((last_vowel, next), (Some('o'), 'う' | 'お') | (Some('u'), 'う'));
                 if !long {
                     break;
                 }
@@ -357,20 +320,11 @@ mod tests {
             ("ちぇっく", None, "chekku", "chekku"),
             ("うぃすきー", None, "wisuki", "wisukii"),
             ("おもう", Some("オモウ"), "omou", "omou"),
-            (
-                "なつめそうせき",
-                Some("ナツメソーセキ"),
-                "natsumesoseki",
-                "natsumesouseki",
-            ),
+            ("なつめそうせき", Some("ナツメソーセキ"), "natsumesoseki", "natsumesouseki"),
         ];
         for (reading, pronunciation, hepburn, wapuro) in cases {
             let r = romanize(reading, pronunciation);
-            assert_eq!(
-                (r.hepburn.as_str(), r.wapuro.as_str()),
-                (hepburn, wapuro),
-                "{reading}"
-            );
+            assert_eq!((r.hepburn.as_str(), r.wapuro.as_str()), (hepburn, wapuro), "{reading}");
         }
     }
 

@@ -73,15 +73,8 @@ impl Normalized {
     }
 
     fn span_at(&self, norm: usize) -> Span {
-        let index = self
-            .spans
-            .partition_point(|span| span.norm <= norm)
-            .saturating_sub(1);
-        self.spans.get(index).copied().unwrap_or(Span {
-            norm: 0,
-            orig_start: 0,
-            orig_end: 0,
-        })
+        let index = self.spans.partition_point(|span| span.norm <= norm).saturating_sub(1);
+        self.spans.get(index).copied().unwrap_or(Span { norm: 0, orig_start: 0, orig_end: 0 })
     }
 }
 
@@ -117,18 +110,86 @@ pub fn normalize(text: &str) -> Normalized {
         nfkc.extend(group.text.chars().map(spacing_to_combining).nfkc());
         for c in nfkc.chars() {
             out.push_folded(c, orig.clone(), || {
-                groups
-                    .peek()
-                    .and_then(|next| next.text.chars().map(spacing_to_combining).nfkc().next())
+                groups.peek().and_then(|next| next.text.chars().map(spacing_to_combining).nfkc().next())
             });
         }
     }
-    Normalized {
-        text: out.text,
-        spans: out.spans,
-        word_breaks: out.word_breaks,
-        original_len: text.len(),
+    let normalized =
+        Normalized { text: out.text, spans: out.spans, word_breaks: out.word_breaks, original_len: text.len() };
+    fold_ordinal_numerals(normalized)
+}
+
+/// Kanji numerals that count editions, volumes and the like become digits, so 広辞苑
+/// 第七版 and 広辞苑 第7版 meet: a run of 〇一二三四五六七八九十百千 after 第 or before a
+/// counter (版 巻 刷 号 回 部 編 集 章 条 期 冊). Elsewhere (七夕, 一人) they stay words.
+fn fold_ordinal_numerals(normalized: Normalized) -> Normalized {
+    const COUNTERS: &str = "版巻刷号回部編集章条期冊";
+    let chars: Vec<(usize, char)> = normalized.text.char_indices().collect();
+    let is_numeral = |c: char| "〇一二三四五六七八九十百千".contains(c);
+    if !chars.iter().any(|(_, c)| is_numeral(*c)) {
+        return normalized;
     }
+    let mut text = String::with_capacity(normalized.text.len());
+    let mut spans: Vec<Span> = Vec::with_capacity(normalized.spans.len());
+    let mut word_breaks = Vec::new();
+    let mut i = 0;
+    while i < chars.len() {
+        let (at, c) = chars[i];
+        let run_end =
+            if is_numeral(c) { (i..chars.len()).find(|&j| !is_numeral(chars[j].1)).unwrap_or(chars.len()) } else { i };
+        let counts = run_end > i
+            && ((i > 0 && chars[i - 1].1 == '第')
+                || chars.get(run_end).is_some_and(|(_, next)| COUNTERS.contains(*next)));
+        let value = if counts { kanji_number(chars[i..run_end].iter().map(|(_, c)| *c)) } else { None };
+        if let Some(value) = value {
+            let end_byte = chars.get(run_end).map_or(normalized.text.len(), |(b, _)| *b);
+            let orig = normalized.original_range(at..end_byte);
+            spans.push(Span { norm: text.len(), orig_start: orig.start, orig_end: orig.end });
+            text.push_str(&value.to_string());
+            i = run_end;
+            continue;
+        }
+        let orig = normalized.original_range(at..at + c.len_utf8());
+        if normalized.word_breaks.contains(&at) {
+            word_breaks.push(text.len());
+        }
+        match spans.last() {
+            Some(last) if last.orig_start == orig.start && last.orig_end == orig.end => {}
+            _ => spans.push(Span { norm: text.len(), orig_start: orig.start, orig_end: orig.end }),
+        }
+        text.push(c);
+        i += 1;
+    }
+    Normalized { text, spans, word_breaks, original_len: normalized.original_len }
+}
+
+/// The value of a kanji numeral: positional (二〇二四 = 2024) or with 十百千 (百二十 = 120).
+fn kanji_number(numerals: impl Iterator<Item = char>) -> Option<u64> {
+    let digit = |c: char| "〇一二三四五六七八九".chars().position(|d| d == c).map(|d| d as u64);
+    let numerals: Vec<char> = numerals.collect();
+    if numerals.len() > 12 {
+        return None;
+    }
+    if !numerals.iter().any(|c| "十百千".contains(*c)) {
+        return numerals.iter().try_fold(0u64, |acc, c| Some(acc * 10 + digit(*c)?));
+    }
+    let (mut total, mut current) = (0u64, None::<u64>);
+    for c in numerals {
+        let unit = match c {
+            '十' => 10,
+            '百' => 100,
+            '千' => 1000,
+            other => {
+                if current.is_some() {
+                    return None; // 二三十 is not a number
+                }
+                current = Some(digit(other)?);
+                continue;
+            }
+        };
+        total += current.take().unwrap_or(1) * unit;
+    }
+    Some(total + current.unwrap_or(0))
 }
 
 struct Builder {
@@ -223,10 +284,7 @@ impl Builder {
         if c.is_alphabetic() && !is_japanese(c) {
             // Lowercase, then fold Latin (and Greek, Cyrillic) diacritics: ō -> o, é -> e.
             for lower in c.to_lowercase() {
-                for base in std::iter::once(lower)
-                    .nfd()
-                    .filter(|d| !is_combining_mark(*d))
-                {
+                for base in std::iter::once(lower).nfd().filter(|d| !is_combining_mark(*d)) {
                     self.push(base, orig.clone());
                 }
             }
@@ -255,11 +313,7 @@ impl Builder {
         match self.spans.last_mut() {
             // Several output characters of one original group share one span.
             Some(span) if span.orig_start == orig.start && span.orig_end == orig.end => {}
-            _ => self.spans.push(Span {
-                norm,
-                orig_start: orig.start,
-                orig_end: orig.end,
-            }),
+            _ => self.spans.push(Span { norm, orig_start: orig.start, orig_end: orig.end }),
         }
         self.text.push(c);
         self.last = Some(c);
@@ -293,10 +347,7 @@ impl<'a> Iterator for Groups<'a> {
                 break;
             }
         }
-        let group = Group {
-            start: self.at,
-            text: &rest[..end],
-        };
+        let group = Group { start: self.at, text: &rest[..end] };
         self.at += end;
         Some(group)
     }
@@ -321,17 +372,11 @@ fn is_format(c: char) -> bool {
 }
 
 fn is_middle_dot(c: char) -> bool {
-    matches!(
-        c,
-        '\u{00B7}' | '\u{2027}' | '\u{2219}' | '\u{22C5}' | '\u{30FB}' | '\u{FF65}'
-    )
+    matches!(c, '\u{00B7}' | '\u{2027}' | '\u{2219}' | '\u{22C5}' | '\u{30FB}' | '\u{FF65}')
 }
 
 fn is_apostrophe(c: char) -> bool {
-    matches!(
-        c,
-        '\'' | '\u{2018}' | '\u{2019}' | '\u{02BC}' | '\u{02BB}' | '\u{FF07}'
-    )
+    matches!(c, '\'' | '\u{2018}' | '\u{2019}' | '\u{02BC}' | '\u{02BB}' | '\u{FF07}')
 }
 
 fn is_long_vowel_like(c: char) -> bool {
@@ -339,24 +384,14 @@ fn is_long_vowel_like(c: char) -> bool {
 }
 
 fn is_wave_dash(c: char) -> bool {
-    matches!(
-        c,
-        '~' | '\u{301C}' | '\u{FF5E}' | '\u{2053}' | '\u{223C}' | '\u{223E}' | '\u{3030}'
-    )
+    matches!(c, '~' | '\u{301C}' | '\u{FF5E}' | '\u{2053}' | '\u{223C}' | '\u{223E}' | '\u{3030}')
 }
 
 fn is_dash(c: char) -> bool {
     matches!(
         c,
         '-' | '\u{2010}'
-            ..='\u{2015}'
-                | '\u{2212}'
-                | '\u{FF0D}'
-                | '\u{2500}'
-                | '\u{2501}'
-                | '\u{FE63}'
-                | '\u{2E3A}'
-                | '\u{2E3B}'
+            ..='\u{2015}' | '\u{2212}' | '\u{FF0D}' | '\u{2500}' | '\u{2501}' | '\u{FE63}' | '\u{2E3A}' | '\u{2E3B}'
     )
 }
 
@@ -386,10 +421,7 @@ mod tests {
         assert_eq!(n.as_str(), "itパスポート");
         // "it" (2 bytes) came from "ＩＴ" (6 bytes).
         assert_eq!(n.original_range(0..2), 0..6);
-        assert_eq!(
-            &original[n.original_range(2..n.as_str().len())],
-            "パスポート"
-        );
+        assert_eq!(&original[n.original_range(2..n.as_str().len())], "パスポート");
     }
 
     #[test]
@@ -401,11 +433,22 @@ mod tests {
 
     #[test]
     fn collapses_white_space_and_drops_controls() {
-        assert_eq!(
-            normalize("  源氏\u{3000}\t物語\u{0007} ").as_str(),
-            "源氏 物語"
-        );
+        assert_eq!(normalize("  源氏\u{3000}\t物語\u{0007} ").as_str(), "源氏 物語");
         assert_eq!(normalize("\u{200B}吾輩\u{FEFF}").as_str(), "吾輩");
+    }
+
+    #[test]
+    fn counted_kanji_numerals_become_digits() {
+        assert_eq!(normalize("広辞苑 第七版").as_str(), "広辞苑 第7版");
+        assert_eq!(normalize("第十二巻").as_str(), "第12巻");
+        assert_eq!(normalize("百二十三号").as_str(), "123号");
+        assert_eq!(normalize("二〇二四年版").as_str(), "二〇二四年版");
+        assert_eq!(normalize("七夕と一人").as_str(), "七夕と一人");
+        let original = "第七版";
+        let n = normalize(original);
+        assert_eq!(&original[n.original_range(3..4)], "七");
+        assert_eq!(kanji_number("千九百八十四".chars()), Some(1984));
+        assert_eq!(kanji_number("二三十".chars()), None);
     }
 
     #[test]

@@ -16,10 +16,7 @@ pub fn standard_form(c: char) -> Option<char> {
     if (c as u32) < 0x3400 {
         return None;
     }
-    VARIANT_KANJI
-        .binary_search_by_key(&c, |&(variant, _)| variant)
-        .ok()
-        .map(|index| VARIANT_KANJI[index].1)
+    VARIANT_KANJI.binary_search_by_key(&c, |&(variant, _)| variant).ok().map(|index| VARIANT_KANJI[index].1)
 }
 
 /// Number of variant -> standard pairs in the table.

@@ -24,28 +24,16 @@ pub(crate) fn split(data: &[u8]) -> impl Iterator<Item = RawRecord<'_>> {
     let mut at = 0;
     std::iter::from_fn(move || {
         // Line breaks or padding between records are not part of any record.
-        while data
-            .get(at)
-            .is_some_and(|b| b.is_ascii_whitespace() || *b == 0 || *b == 0x1A)
-        {
+        while data.get(at).is_some_and(|b| b.is_ascii_whitespace() || *b == 0 || *b == 0x1A) {
             at += 1;
         }
         let rest = data.get(at..).filter(|r| !r.is_empty())?;
-        let declared = rest
-            .get(..5)
-            .and_then(parse_digits)
-            .filter(|len| *len >= 24);
+        let declared = rest.get(..5).and_then(parse_digits).filter(|len| *len >= 24);
         let end = match declared {
             Some(len) if rest.get(len - 1) == Some(&RECORD_TERMINATOR) => len,
-            _ => rest
-                .iter()
-                .position(|b| *b == RECORD_TERMINATOR)
-                .map_or(rest.len(), |p| p + 1),
+            _ => rest.iter().position(|b| *b == RECORD_TERMINATOR).map_or(rest.len(), |p| p + 1),
         };
-        let record = RawRecord {
-            offset: at,
-            bytes: &rest[..end],
-        };
+        let record = RawRecord { offset: at, bytes: &rest[..end] };
         at += end;
         Some(record)
     })
@@ -59,10 +47,7 @@ pub(crate) struct ParseError {
 }
 
 fn error(offset: usize, reason: impl Into<String>) -> ParseError {
-    ParseError {
-        offset,
-        reason: reason.into(),
-    }
+    ParseError { offset, reason: reason.into() }
 }
 
 /// The character encoding a record's text was read in.
@@ -83,17 +68,11 @@ pub(crate) fn parse(raw: &[u8]) -> Result<(Record, SourceEncoding), ParseError> 
     if raw.len() < 25 {
         return Err(error(
             0,
-            format!(
-                "record of {} bytes is shorter than its 24-byte leader and directory",
-                raw.len()
-            ),
+            format!("record of {} bytes is shorter than its 24-byte leader and directory", raw.len()),
         ));
     }
     let leader_bytes = &raw[..24];
-    if !leader_bytes
-        .iter()
-        .all(|b| b.is_ascii() && !b.is_ascii_control())
-    {
+    if !leader_bytes.iter().all(|b| b.is_ascii() && !b.is_ascii_control()) {
         return Err(error(0, "leader contains non-ASCII or control bytes"));
     }
     if !matches!(leader_bytes[10], b'2' | b' ') || !matches!(leader_bytes[11], b'2' | b' ') {
@@ -105,35 +84,19 @@ pub(crate) fn parse(raw: &[u8]) -> Result<(Record, SourceEncoding), ParseError> 
             ),
         ));
     }
-    let base = parse_digits(&leader_bytes[12..17]).ok_or_else(|| {
-        error(
-            12,
-            "leader base address of data (positions 12-16) is not a number",
-        )
-    })?;
+    let base = parse_digits(&leader_bytes[12..17])
+        .ok_or_else(|| error(12, "leader base address of data (positions 12-16) is not a number"))?;
     if base < 25 || base > raw.len() {
-        return Err(error(
-            12,
-            format!(
-                "base address of data {base} lies outside the record ({} bytes)",
-                raw.len()
-            ),
-        ));
+        return Err(error(12, format!("base address of data {base} lies outside the record ({} bytes)", raw.len())));
     }
     // The directory ends with a field terminator just before the base address; tolerate
     // a base address that is off, as long as the terminator is where entries end.
-    let directory_end = raw[24..base]
-        .iter()
-        .position(|b| *b == FIELD_TERMINATOR)
-        .map_or(base - 1, |p| p + 24);
+    let directory_end = raw[24..base].iter().position(|b| *b == FIELD_TERMINATOR).map_or(base - 1, |p| p + 24);
     let directory = &raw[24..directory_end];
     if !directory.len().is_multiple_of(12) {
         return Err(error(
             24,
-            format!(
-                "directory of {} bytes is not a whole number of 12-byte entries",
-                directory.len()
-            ),
+            format!("directory of {} bytes is not a whole number of 12-byte entries", directory.len()),
         ));
     }
 
@@ -144,29 +107,16 @@ pub(crate) fn parse(raw: &[u8]) -> Result<(Record, SourceEncoding), ParseError> 
         let tag = Tag::new(tag_bytes).ok_or_else(|| {
             error(
                 at,
-                format!(
-                    "directory entry {} has an invalid tag {:?}",
-                    index + 1,
-                    String::from_utf8_lossy(&tag_bytes)
-                ),
+                format!("directory entry {} has an invalid tag {:?}", index + 1, String::from_utf8_lossy(&tag_bytes)),
             )
         })?;
-        let length = parse_digits(&entry[3..7])
-            .ok_or_else(|| error(at + 3, format!("field {tag}: length is not a number")))?;
-        let start = parse_digits(&entry[7..12]).ok_or_else(|| {
-            error(
-                at + 7,
-                format!("field {tag}: starting position is not a number"),
-            )
+        let length =
+            parse_digits(&entry[3..7]).ok_or_else(|| error(at + 3, format!("field {tag}: length is not a number")))?;
+        let start = parse_digits(&entry[7..12])
+            .ok_or_else(|| error(at + 7, format!("field {tag}: starting position is not a number")))?;
+        let data = raw.get(base + start..base + start + length).ok_or_else(|| {
+            error(at, format!("field {tag} (start {start}, length {length}) lies outside the record"))
         })?;
-        let data = raw
-            .get(base + start..base + start + length)
-            .ok_or_else(|| {
-                error(
-                    at,
-                    format!("field {tag} (start {start}, length {length}) lies outside the record"),
-                )
-            })?;
         let data = data.strip_suffix(&[FIELD_TERMINATOR]).unwrap_or(data);
         entries.push((tag, base + start, data));
     }
@@ -175,50 +125,30 @@ pub(crate) fn parse(raw: &[u8]) -> Result<(Record, SourceEncoding), ParseError> 
         .map_err(|(reason, index)| error(entries.get(index).map_or(0, |e| e.1), reason))?;
     let decode = |bytes: &[u8], offset: usize, tag: Tag| -> Result<String, ParseError> {
         match encoding {
-            SourceEncoding::Utf8 | SourceEncoding::Utf8DespiteLeader => {
-                match std::str::from_utf8(bytes) {
-                    Ok(text) => Ok(text.to_string()),
-                    Err(e) => Err(error(
-                        offset + e.valid_up_to(),
-                        format!("field {tag}: invalid UTF-8"),
-                    )),
-                }
+            SourceEncoding::Utf8 | SourceEncoding::Utf8DespiteLeader => match std::str::from_utf8(bytes) {
+                Ok(text) => Ok(text.to_string()),
+                Err(e) => Err(error(offset + e.valid_up_to(), format!("field {tag}: invalid UTF-8"))),
+            },
+            SourceEncoding::Marc8 | SourceEncoding::Marc8DespiteLeader => {
+                marc8::decode(bytes).map_err(|e| error(offset + e.offset, format!("field {tag}: MARC-8: {}", e.reason)))
             }
-            SourceEncoding::Marc8 | SourceEncoding::Marc8DespiteLeader => marc8::decode(bytes)
-                .map_err(|e| {
-                    error(
-                        offset + e.offset,
-                        format!("field {tag}: MARC-8: {}", e.reason),
-                    )
-                }),
         }
     };
 
     let mut fields = Vec::with_capacity(entries.len());
     for (tag, offset, data) in entries {
         if tag.is_control() {
-            fields.push(Field::Control {
-                tag,
-                value: decode(data, offset, tag)?,
-            });
+            fields.push(Field::Control { tag, value: decode(data, offset, tag)? });
             continue;
         }
         let (Some(&i1), Some(&i2)) = (data.first(), data.get(1)) else {
-            return Err(error(
-                offset,
-                format!("field {tag} is too short for its two indicators"),
-            ));
+            return Err(error(offset, format!("field {tag} is too short for its two indicators")));
         };
         let indicator = |b: u8, at: usize| {
             if b.is_ascii_alphanumeric() || b == b' ' || b == b'|' {
                 Ok(b as char)
             } else {
-                Err(error(
-                    at,
-                    format!(
-                        "field {tag}: indicator byte 0x{b:02X} is not a letter, digit or blank"
-                    ),
-                ))
+                Err(error(at, format!("field {tag}: indicator byte 0x{b:02X} is not a letter, digit or blank")))
             }
         };
         let (ind1, ind2) = (indicator(i1, offset)?, indicator(i2, offset + 1)?);
@@ -229,14 +159,8 @@ pub(crate) fn parse(raw: &[u8]) -> Result<(Record, SourceEncoding), ParseError> 
         // Stray punctuation between the indicators and the first subfield (a `\\` left by
         // an editor, as in pymarc's regression45.dat) carries nothing and is dropped;
         // letters or digits there would be data, and the record is refused instead.
-        if !leading
-            .iter()
-            .all(|b| b.is_ascii_whitespace() || b.is_ascii_punctuation())
-        {
-            return Err(error(
-                offset + 2,
-                format!("field {tag}: data before the first subfield delimiter"),
-            ));
+        if !leading.iter().all(|b| b.is_ascii_whitespace() || b.is_ascii_punctuation()) {
+            return Err(error(offset + 2, format!("field {tag}: data before the first subfield delimiter")));
         }
         let mut at = offset + 2 + leading.len();
         for piece in pieces {
@@ -248,23 +172,13 @@ pub(crate) fn parse(raw: &[u8]) -> Result<(Record, SourceEncoding), ParseError> 
             if !code.is_ascii_graphic() {
                 return Err(error(
                     at,
-                    format!(
-                        "field {tag}: subfield code 0x{code:02X} is not a printable ASCII character"
-                    ),
+                    format!("field {tag}: subfield code 0x{code:02X} is not a printable ASCII character"),
                 ));
             }
-            subfields.push(Subfield {
-                code: code as char,
-                value: decode(value, at + 1, tag)?,
-            });
+            subfields.push(Subfield { code: code as char, value: decode(value, at + 1, tag)? });
             at += piece.len();
         }
-        fields.push(Field::Data {
-            tag,
-            ind1,
-            ind2,
-            subfields,
-        });
+        fields.push(Field::Data { tag, ind1, ind2, subfields });
     }
     let mut leader = String::from_utf8_lossy(leader_bytes).into_owned();
     leader.replace_range(9..10, "a");
@@ -288,14 +202,8 @@ fn detect_encoding<'a>(
             if marc8_ok && (any_escape || any_multibyte) {
                 Ok(SourceEncoding::Marc8DespiteLeader)
             } else {
-                let index = fields
-                    .clone()
-                    .position(|f| std::str::from_utf8(f).is_err())
-                    .unwrap_or(0);
-                Err((
-                    "Leader/09 says UTF-8 but a field is not valid UTF-8 (nor MARC-8)".to_string(),
-                    index,
-                ))
+                let index = fields.clone().position(|f| std::str::from_utf8(f).is_err()).unwrap_or(0);
+                Err(("Leader/09 says UTF-8 but a field is not valid UTF-8 (nor MARC-8)".to_string(), index))
             }
         }
         _ if all_utf8 && any_multibyte && !any_escape => Ok(SourceEncoding::Utf8DespiteLeader),
@@ -322,12 +230,7 @@ pub(crate) fn write(record: &Record, out: &mut Vec<u8>) -> Result<(), WriteError
         let start = data.len();
         match field {
             Field::Control { value, .. } => data.extend_from_slice(value.as_bytes()),
-            Field::Data {
-                ind1,
-                ind2,
-                subfields,
-                ..
-            } => {
+            Field::Data { ind1, ind2, subfields, .. } => {
                 data.push(ascii_or_blank(*ind1));
                 data.push(ascii_or_blank(*ind2));
                 for subfield in subfields {
@@ -340,10 +243,7 @@ pub(crate) fn write(record: &Record, out: &mut Vec<u8>) -> Result<(), WriteError
         data.push(FIELD_TERMINATOR);
         let length = data.len() - start;
         if length > 9999 || start > 99999 {
-            return Err(WriteError(format!(
-                "field {} is too long for ISO 2709 ({length} bytes)",
-                field.tag()
-            )));
+            return Err(WriteError(format!("field {} is too long for ISO 2709 ({length} bytes)", field.tag())));
         }
         directory.extend_from_slice(field.tag().as_bytes());
         directory.extend_from_slice(format!("{length:04}{start:05}").as_bytes());
@@ -352,15 +252,9 @@ pub(crate) fn write(record: &Record, out: &mut Vec<u8>) -> Result<(), WriteError
     let base = 24 + directory.len();
     let total = base + data.len() + 1;
     if total > 99999 {
-        return Err(WriteError(format!(
-            "record of {total} bytes is too long for ISO 2709 (99,999 at most)"
-        )));
+        return Err(WriteError(format!("record of {total} bytes is too long for ISO 2709 (99,999 at most)")));
     }
-    let mut leader: Vec<u8> = record
-        .leader
-        .bytes()
-        .map(|b| if b.is_ascii_graphic() { b } else { b' ' })
-        .collect();
+    let mut leader: Vec<u8> = record.leader.bytes().map(|b| if b.is_ascii_graphic() { b } else { b' ' }).collect();
     leader.resize(24, b' ');
     leader[..5].copy_from_slice(format!("{total:05}").as_bytes());
     leader[9] = b'a';
@@ -375,11 +269,7 @@ pub(crate) fn write(record: &Record, out: &mut Vec<u8>) -> Result<(), WriteError
 }
 
 fn ascii_or_blank(c: char) -> u8 {
-    if c.is_ascii() && !c.is_ascii_control() {
-        c as u8
-    } else {
-        b' '
-    }
+    if c.is_ascii() && !c.is_ascii_control() { c as u8 } else { b' ' }
 }
 
 #[cfg(test)]
@@ -390,23 +280,14 @@ mod tests {
         Record {
             leader: "00000nam a2200000 i 4500".to_string(),
             fields: vec![
-                Field::Control {
-                    tag: Tag::new(*b"001").unwrap_or_else(|| unreachable!()),
-                    value: "SH001".into(),
-                },
+                Field::Control { tag: Tag::new(*b"001").unwrap_or_else(|| unreachable!()), value: "SH001".into() },
                 Field::Data {
                     tag: Tag::new(*b"245").unwrap_or_else(|| unreachable!()),
                     ind1: '1',
                     ind2: '0',
                     subfields: vec![
-                        Subfield {
-                            code: 'a',
-                            value: "こゝろ /".into(),
-                        },
-                        Subfield {
-                            code: 'c',
-                            value: "夏目漱石".into(),
-                        },
+                        Subfield { code: 'a', value: "こゝろ /".into() },
+                        Subfield { code: 'c', value: "夏目漱石".into() },
                     ],
                 },
             ],
@@ -435,24 +316,14 @@ mod tests {
         let len = bytes.len() / 3;
         bytes[len..len + 5].copy_from_slice(b"00030"); // the second record lies about its length
         let raw: Vec<_> = split(&bytes).collect();
-        assert_eq!(
-            raw.iter().map(|r| r.offset).collect::<Vec<_>>(),
-            [0, len, 2 * len]
-        );
+        assert_eq!(raw.iter().map(|r| r.offset).collect::<Vec<_>>(), [0, len, 2 * len]);
         assert!(parse(raw[2].bytes).is_ok());
         Ok(())
     }
 
     #[test]
     fn garbage_is_an_error_not_a_panic() {
-        for bytes in [
-            &b""[..],
-            b"0",
-            b"00024",
-            b"abcde",
-            &[0xFF; 40],
-            b"00030nam a2200025   4500\x1e\x1d",
-        ] {
+        for bytes in [&b""[..], b"0", b"00024", b"abcde", &[0xFF; 40], b"00030nam a2200025   4500\x1e\x1d"] {
             for raw in split(bytes) {
                 let _ = parse(raw.bytes);
             }

@@ -35,6 +35,7 @@
 //! Combining marks come before their base character in MARC-8 and after it in Unicode, so
 //! they are held back until the base character arrives; the result is then NFC-normalised.
 
+#[rustfmt::skip] // generated: scripts/gen_marc8_tables.py --check compares it byte for byte
 #[path = "marc8_tables.rs"]
 mod tables;
 
@@ -58,10 +59,7 @@ pub(crate) struct Marc8Error {
 
 impl Marc8Error {
     fn new(offset: usize, reason: impl Into<String>) -> Self {
-        Self {
-            offset,
-            reason: reason.into(),
-        }
+        Self { offset, reason: reason.into() }
     }
 }
 
@@ -95,50 +93,18 @@ struct SingleByteSet {
     cells: &'static [Cell; 94],
 }
 
-static BASIC_LATIN: SingleByteSet = SingleByteSet {
-    name: "Basic Latin (ASCII)",
-    cells: &tables::BASIC_LATIN,
-};
-static ANSEL: SingleByteSet = SingleByteSet {
-    name: "ANSEL",
-    cells: &tables::ANSEL,
-};
-static GREEK_SYMBOLS: SingleByteSet = SingleByteSet {
-    name: "Greek symbols",
-    cells: &tables::GREEK_SYMBOLS,
-};
-static SUBSCRIPTS: SingleByteSet = SingleByteSet {
-    name: "subscripts",
-    cells: &tables::SUBSCRIPTS,
-};
-static SUPERSCRIPTS: SingleByteSet = SingleByteSet {
-    name: "superscripts",
-    cells: &tables::SUPERSCRIPTS,
-};
-static BASIC_HEBREW: SingleByteSet = SingleByteSet {
-    name: "Basic Hebrew",
-    cells: &tables::BASIC_HEBREW,
-};
-static BASIC_CYRILLIC: SingleByteSet = SingleByteSet {
-    name: "Basic Cyrillic",
-    cells: &tables::BASIC_CYRILLIC,
-};
-static EXTENDED_CYRILLIC: SingleByteSet = SingleByteSet {
-    name: "Extended Cyrillic",
-    cells: &tables::EXTENDED_CYRILLIC,
-};
-static BASIC_ARABIC: SingleByteSet = SingleByteSet {
-    name: "Basic Arabic",
-    cells: &tables::BASIC_ARABIC,
-};
-static EXTENDED_ARABIC: SingleByteSet = SingleByteSet {
-    name: "Extended Arabic",
-    cells: &tables::EXTENDED_ARABIC,
-};
-static BASIC_GREEK: SingleByteSet = SingleByteSet {
-    name: "Basic Greek",
-    cells: &tables::BASIC_GREEK,
-};
+static BASIC_LATIN: SingleByteSet = SingleByteSet { name: "Basic Latin (ASCII)", cells: &tables::BASIC_LATIN };
+static ANSEL: SingleByteSet = SingleByteSet { name: "ANSEL", cells: &tables::ANSEL };
+static GREEK_SYMBOLS: SingleByteSet = SingleByteSet { name: "Greek symbols", cells: &tables::GREEK_SYMBOLS };
+static SUBSCRIPTS: SingleByteSet = SingleByteSet { name: "subscripts", cells: &tables::SUBSCRIPTS };
+static SUPERSCRIPTS: SingleByteSet = SingleByteSet { name: "superscripts", cells: &tables::SUPERSCRIPTS };
+static BASIC_HEBREW: SingleByteSet = SingleByteSet { name: "Basic Hebrew", cells: &tables::BASIC_HEBREW };
+static BASIC_CYRILLIC: SingleByteSet = SingleByteSet { name: "Basic Cyrillic", cells: &tables::BASIC_CYRILLIC };
+static EXTENDED_CYRILLIC: SingleByteSet =
+    SingleByteSet { name: "Extended Cyrillic", cells: &tables::EXTENDED_CYRILLIC };
+static BASIC_ARABIC: SingleByteSet = SingleByteSet { name: "Basic Arabic", cells: &tables::BASIC_ARABIC };
+static EXTENDED_ARABIC: SingleByteSet = SingleByteSet { name: "Extended Arabic", cells: &tables::EXTENDED_ARABIC };
+static BASIC_GREEK: SingleByteSet = SingleByteSet { name: "Basic Greek", cells: &tables::BASIC_GREEK };
 
 /// A character set that can be designated G0 or G1.
 #[derive(Clone, Copy)]
@@ -229,16 +195,10 @@ impl<'a> Decoder<'a> {
                 }
                 0x21..=0x7F => self.graphic(self.g0, false)?,
                 0x80..=0x9F => {
-                    let control = tables::C1_CONTROLS
-                        .iter()
-                        .find(|(code, _)| *code == byte)
-                        .map(|(_, c)| *c)
-                        .ok_or_else(|| {
-                            Marc8Error::new(
-                                self.at,
-                                format!("C1 control byte 0x{byte:02X} has no mapping"),
-                            )
-                        })?;
+                    let control =
+                        tables::C1_CONTROLS.iter().find(|(code, _)| *code == byte).map(|(_, c)| *c).ok_or_else(
+                            || Marc8Error::new(self.at, format!("C1 control byte 0x{byte:02X} has no mapping")),
+                        )?;
                     // A control function is not a base character, so pending marks wait on.
                     self.out.push(control);
                     self.at += 1;
@@ -285,10 +245,7 @@ impl<'a> Decoder<'a> {
                     // pymarc emits these without releasing pending combining marks.
                     self.out.push(c);
                 } else {
-                    return Err(Marc8Error::new(
-                        start,
-                        format!("EACC character 0x{code:06X} has no mapping"),
-                    ));
+                    return Err(Marc8Error::new(start, format!("EACC character 0x{code:06X} has no mapping")));
                 }
             }
         }
@@ -303,9 +260,7 @@ impl<'a> Decoder<'a> {
         };
         // An escape sequence or a terminator inside the three bytes cuts the character
         // short; in G1, all three bytes carry the high bit.
-        if [second, third]
-            .iter()
-            .any(|b| matches!(*b, ESC | 0x1D..=0x1F))
+        if [second, third].iter().any(|b| matches!(*b, ESC | 0x1D..=0x1F))
             || (high && [second, third].iter().any(|b| *b < 0xA0))
         {
             return Err(incomplete());
@@ -334,10 +289,7 @@ impl<'a> Decoder<'a> {
         let shown = self.bytes.get(start..start + final_at).unwrap_or_default();
         // The sequence is cut short by the end of the input, a terminator or another ESC.
         let Some(final_byte) = byte(final_at).filter(|b| !matches!(*b, ESC | 0x1D..=0x1F)) else {
-            return Err(Marc8Error::new(
-                start,
-                format!("incomplete escape sequence {}", show_escape(shown)),
-            ));
+            return Err(Marc8Error::new(start, format!("incomplete escape sequence {}", show_escape(shown))));
         };
         let charset = if final_at == 1 && final_byte == b's' {
             Some(Charset::Single(&BASIC_LATIN))
@@ -346,10 +298,7 @@ impl<'a> Decoder<'a> {
         };
         let Some(charset) = charset else {
             let sequence = self.bytes.get(start..=start + final_at).unwrap_or_default();
-            return Err(Marc8Error::new(
-                start,
-                format!("unknown escape sequence {}", show_escape(sequence)),
-            ));
+            return Err(Marc8Error::new(start, format!("unknown escape sequence {}", show_escape(sequence))));
         };
         match slot {
             Slot::G0 => self.g0 = charset,
@@ -380,11 +329,7 @@ impl<'a> Decoder<'a> {
 
 /// Binary search in a table sorted by code.
 fn lookup(table: &[(u32, char)], code: u32) -> Option<char> {
-    table
-        .binary_search_by_key(&code, |(key, _)| *key)
-        .ok()
-        .and_then(|i| table.get(i))
-        .map(|(_, c)| *c)
+    table.binary_search_by_key(&code, |(key, _)| *key).ok().and_then(|i| table.get(i)).map(|(_, c)| *c)
 }
 
 /// Spells an escape sequence for a message: `ESC ( X`, with bytes other than letters,
@@ -417,16 +362,11 @@ mod tests {
     type Fields<'a> = Vec<(String, &'a [u8])>;
 
     fn fixture(relative: &str) -> PathBuf {
-        Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("../../shared/fixtures/western")
-            .join(relative)
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/fixtures/western").join(relative)
     }
 
     fn err(offset: usize, reason: &str) -> Result<String, Marc8Error> {
-        Err(Marc8Error {
-            offset,
-            reason: reason.to_string(),
-        })
+        Err(Marc8Error { offset, reason: reason.to_string() })
     }
 
     /// The fields of the first record of an ISO 2709 file: (tag, data including the
@@ -442,9 +382,7 @@ mod tests {
             let tag = std::str::from_utf8(bytes.get(entry..entry + 3).ok_or("short entry")?)?;
             let length = number(entry + 3..entry + 7)?;
             let start = base + number(entry + 7..entry + 12)?;
-            let data = bytes
-                .get(start..start + length)
-                .ok_or("field outside the record")?;
+            let data = bytes.get(start..start + length).ok_or("field outside the record")?;
             fields.push((tag.to_string(), data));
             entry += 12;
         }
@@ -473,35 +411,18 @@ mod tests {
                 other => failures.push(format!("line {}: {other:?} != {expected:?}", line + 1)),
             }
         }
-        assert!(
-            failures.is_empty(),
-            "{} of 1515 lines differ:\n{}",
-            failures.len(),
-            failures.join("\n")
-        );
+        assert!(failures.is_empty(), "{} of 1515 lines differ:\n{}", failures.len(), failures.join("\n"));
         Ok(())
     }
 
     /// pymarc's unit cases for single features (test_marc8.py).
     #[test]
     fn pymarc_unit_cases() {
-        assert_eq!(
-            decode(b"CO\x1bb2\x1bs is a gas").as_deref(),
-            Ok("CO\u{2082} is a gas")
-        );
+        assert_eq!(decode(b"CO\x1bb2\x1bs is a gas").as_deref(), Ok("CO\u{2082} is a gas"));
         assert_eq!(decode(b"CO\x1bb2\x1bs").as_deref(), Ok("CO\u{2082}"));
-        assert_eq!(
-            decode(b"ESZETT SYMBOL: \xc7 is U+00DF").as_deref(),
-            Ok("ESZETT SYMBOL: \u{df} is U+00DF")
-        );
-        assert_eq!(
-            decode(b"EURO SIGN: \xc8 is U+20AC").as_deref(),
-            Ok("EURO SIGN: \u{20ac} is U+20AC")
-        );
-        assert_eq!(
-            decode(b"ALIF: \xae is U+02BC").as_deref(),
-            Ok("ALIF: \u{2bc} is U+02BC")
-        );
+        assert_eq!(decode(b"ESZETT SYMBOL: \xc7 is U+00DF").as_deref(), Ok("ESZETT SYMBOL: \u{df} is U+00DF"));
+        assert_eq!(decode(b"EURO SIGN: \xc8 is U+20AC").as_deref(), Ok("EURO SIGN: \u{20ac} is U+20AC"));
+        assert_eq!(decode(b"ALIF: \xae is U+02BC").as_deref(), Ok("ALIF: \u{2bc} is U+02BC"));
         assert_eq!(
             decode(b"De la solitude \xe1a la communaut\xe2e.").as_deref(),
             Ok("De la solitude \u{e0} la communaut\u{e9}.")
@@ -559,12 +480,9 @@ mod tests {
 
     #[test]
     fn marc_perl_cjk_records_decode_as_pymarc_does() -> TestResult {
-        for file in [
-            "marc-charset__cjk1.marc",
-            "marc-charset__cjk2.marc",
-            "marc-charset__cjk3.marc",
-            "marc-charset__cjk4.marc",
-        ] {
+        for file in
+            ["marc-charset__cjk1.marc", "marc-charset__cjk2.marc", "marc-charset__cjk3.marc", "marc-charset__cjk4.marc"]
+        {
             let bytes = std::fs::read(fixture(&format!("marc-perl/{file}")))?;
             let fields = first_record_fields(&bytes)?;
             let expected: Vec<_> = CJK_FIELDS.iter().filter(|(f, ..)| *f == file).collect();
@@ -575,19 +493,10 @@ mod tests {
                     .filter(|(t, _)| t == tag)
                     .nth(*occurrence)
                     .ok_or_else(|| format!("{file}: no {tag} #{occurrence}"))?;
-                assert_eq!(
-                    decode(data).as_deref(),
-                    Ok(*want),
-                    "{file} {tag} #{occurrence}"
-                );
+                assert_eq!(decode(data).as_deref(), Ok(*want), "{file} {tag} #{occurrence}");
                 // Subfield by subfield, as the ISO 2709 reader calls it, gives the same.
-                let pieces: Result<Vec<String>, _> =
-                    data.split(|b| *b == 0x1F).map(decode).collect();
-                assert_eq!(
-                    pieces?.join("\u{1f}"),
-                    *want,
-                    "{file} {tag} #{occurrence} by subfield"
-                );
+                let pieces: Result<Vec<String>, _> = data.split(|b| *b == 0x1F).map(decode).collect();
+                assert_eq!(pieces?.join("\u{1f}"), *want, "{file} {tag} #{occurrence} by subfield");
             }
         }
         let cjk1 = CJK_FIELDS.iter().map(|(.., s)| *s).collect::<String>();
@@ -599,43 +508,22 @@ mod tests {
     fn pymarc_bad_marc8_escape_fields_are_errors_at_the_escape() -> TestResult {
         let bytes = std::fs::read(fixture("pymarc-5.4.0/bad_marc8_escape.dat"))?;
         let fields = first_record_fields(&bytes)?;
-        let field = |tag: &str| {
-            fields
-                .iter()
-                .find(|(t, _)| t == tag)
-                .map(|(_, d)| *d)
-                .ok_or("missing field")
-        };
+        let field = |tag: &str| fields.iter().find(|(t, _)| t == tag).map(|(_, d)| *d).ok_or("missing field");
         let escape_at = |data: &[u8]| data.iter().position(|b| *b == 0x1B).unwrap_or(usize::MAX);
         // 222 $a "Bulletin de la Soci ESC t ...": pymarc drops the ESC silently.
         let data = field("222")?;
-        assert_eq!(
-            decode(data),
-            err(escape_at(data), "unknown escape sequence ESC t")
-        );
+        assert_eq!(decode(data), err(escape_at(data), "unknown escape sequence ESC t"));
         // 260 $b "La Soci\u{e9}t ESC ,": the escape runs into the field terminator.
         let data = field("260")?;
-        assert_eq!(
-            decode(data),
-            err(escape_at(data), "incomplete escape sequence ESC ,")
-        );
+        assert_eq!(decode(data), err(escape_at(data), "incomplete escape sequence ESC ,"));
         // pymarc's test expects "La Soci\u{e9}t\x1b," for this subfield; here it is an error.
-        assert_eq!(
-            decode(b"La Soci\xe2et\x1b,"),
-            err(10, "incomplete escape sequence ESC ,")
-        );
+        assert_eq!(decode(b"La Soci\xe2et\x1b,"), err(10, "incomplete escape sequence ESC ,"));
         // 710 $a "Soci\u{e9}t ESC  linn\u{e9}enne": ESC followed by a space.
         let data = field("710")?;
-        assert_eq!(
-            decode(data),
-            err(escape_at(data), "unknown escape sequence ESC 0x20")
-        );
+        assert_eq!(decode(data), err(escape_at(data), "unknown escape sequence ESC 0x20"));
         // 245 $a "... linn ESC enne": pymarc drops the ESC and the "e" after it.
         let data = field("245")?;
-        assert_eq!(
-            decode(data),
-            err(escape_at(data), "unknown escape sequence ESC e")
-        );
+        assert_eq!(decode(data), err(escape_at(data), "unknown escape sequence ESC e"));
         // Fields without an escape decode as usual.
         let data = field("780")?;
         let (good, _) = data.split_at(escape_at(data));
@@ -646,27 +534,17 @@ mod tests {
 
     #[test]
     fn bad_eacc_encoding_is_an_error_at_the_bad_character() -> TestResult {
-        for file in [
-            "pymarc-5.4.0/bad_eacc_encoding.dat",
-            "ruby-marc/bad_eacc_encoding.marc8.marc",
-        ] {
+        for file in ["pymarc-5.4.0/bad_eacc_encoding.dat", "ruby-marc/bad_eacc_encoding.marc8.marc"] {
             let bytes = std::fs::read(fixture(file))?;
             let fields = first_record_fields(&bytes)?;
             let (_, data) = fields.iter().find(|(t, _)| t == "880").ok_or("no 880")?;
             // $a is ESC $ 1 and eight good EACC characters (米国の統治の仕組), then
             // "{6924f6}", which is not EACC: the error points at its first byte.
             let bad = data.iter().position(|b| *b == b'{').ok_or("no '{'")?;
-            assert_eq!(
-                decode(data),
-                err(bad, "EACC character 0x7B3639 has no mapping"),
-                "{file}"
-            );
+            assert_eq!(decode(data), err(bad, "EACC character 0x7B3639 has no mapping"), "{file}");
             // The romanised 245 of the same record is fine.
             let (_, title) = fields.iter().find(|(t, _)| t == "245").ok_or("no 245")?;
-            assert!(
-                decode(title)?.contains("Beikoku no t\u{14d}chi no shikumi"),
-                "{file}"
-            );
+            assert!(decode(title)?.contains("Beikoku no t\u{14d}chi no shikumi"), "{file}");
         }
         Ok(())
     }
@@ -674,48 +552,18 @@ mod tests {
     #[test]
     fn truncated_and_unknown_sequences_are_errors() {
         assert_eq!(decode(b"\x1b"), err(0, "incomplete escape sequence ESC"));
-        assert_eq!(
-            decode(b"ab\x1b$"),
-            err(2, "incomplete escape sequence ESC $")
-        );
-        assert_eq!(
-            decode(b"\x1b$)"),
-            err(0, "incomplete escape sequence ESC $ )")
-        );
+        assert_eq!(decode(b"ab\x1b$"), err(2, "incomplete escape sequence ESC $"));
+        assert_eq!(decode(b"\x1b$)"), err(0, "incomplete escape sequence ESC $ )"));
         assert_eq!(decode(b"\x1b(X"), err(0, "unknown escape sequence ESC ( X"));
         assert_eq!(decode(b"\x1b$1\x21"), err(3, "incomplete EACC character"));
-        assert_eq!(
-            decode(b"\x1b$1\x21\x30"),
-            err(3, "incomplete EACC character")
-        );
-        assert_eq!(
-            decode(b"\x1b$1!0\x1fa"),
-            err(3, "incomplete EACC character")
-        );
-        assert_eq!(
-            decode(b"\x1b$1!0\x1b(B"),
-            err(3, "incomplete EACC character")
-        );
-        assert_eq!(
-            decode(b"x\x01"),
-            err(1, "control byte 0x01 is not allowed in MARC-8 text")
-        );
-        assert_eq!(
-            decode(b"x\x7f"),
-            err(1, "byte 0x7F has no mapping in Basic Latin (ASCII) (G0)")
-        );
-        assert_eq!(
-            decode(b"\xaf"),
-            err(0, "byte 0xAF has no mapping in ANSEL (G1)")
-        );
-        assert_eq!(
-            decode(b"\x81"),
-            err(0, "C1 control byte 0x81 has no mapping")
-        );
-        assert_eq!(
-            decode(b"\x1b(N\x1b)2\xe0\xa0"),
-            err(7, "byte 0xA0 has no mapping in Basic Hebrew (G1)")
-        );
+        assert_eq!(decode(b"\x1b$1\x21\x30"), err(3, "incomplete EACC character"));
+        assert_eq!(decode(b"\x1b$1!0\x1fa"), err(3, "incomplete EACC character"));
+        assert_eq!(decode(b"\x1b$1!0\x1b(B"), err(3, "incomplete EACC character"));
+        assert_eq!(decode(b"x\x01"), err(1, "control byte 0x01 is not allowed in MARC-8 text"));
+        assert_eq!(decode(b"x\x7f"), err(1, "byte 0x7F has no mapping in Basic Latin (ASCII) (G0)"));
+        assert_eq!(decode(b"\xaf"), err(0, "byte 0xAF has no mapping in ANSEL (G1)"));
+        assert_eq!(decode(b"\x81"), err(0, "C1 control byte 0x81 has no mapping"));
+        assert_eq!(decode(b"\x1b(N\x1b)2\xe0\xa0"), err(7, "byte 0xA0 has no mapping in Basic Hebrew (G1)"));
     }
 
     #[test]
@@ -740,23 +588,14 @@ mod tests {
             Ok("\u{440}\u{435}\u{448}\u{435}\u{45a}\u{430}.")
         );
         // Extended Cyrillic as G1 (its own positions) and Basic Cyrillic as G1.
-        assert_eq!(
-            decode(b"\x1b)Q\xc0\x1b)N\xc1").as_deref(),
-            Ok("\u{491}\u{430}")
-        );
+        assert_eq!(decode(b"\x1b)Q\xc0\x1b)N\xc1").as_deref(), Ok("\u{491}\u{430}"));
         // ANSEL designated G0 uses the 7-bit positions of its G1 table.
         assert_eq!(decode(b"\x1b(E\x62\x1b(Ba").as_deref(), Ok("\u{e1}"));
         assert_eq!(decode(b"\x1b(E\x21\x1b(B").as_deref(), Ok("\u{141}"));
         // Hebrew, Arabic, Extended Arabic, Greek; the 96-character forms ESC , and ESC -.
         assert_eq!(decode(b"\x1b(2`a\x1b(B").as_deref(), Ok("\u{5d0}\u{5d1}"));
-        assert_eq!(
-            decode(b"\x1b(3GH\x1b)4\xa9\x1b(B").as_deref(),
-            Ok("\u{627}\u{628}\u{67e}")
-        );
-        assert_eq!(
-            decode(b"\x1b,SAB\x1b-E\xe2\x1b(Ba").as_deref(),
-            Ok("\u{391}\u{392}\u{e1}")
-        );
+        assert_eq!(decode(b"\x1b(3GH\x1b)4\xa9\x1b(B").as_deref(), Ok("\u{627}\u{628}\u{67e}"));
+        assert_eq!(decode(b"\x1b,SAB\x1b-E\xe2\x1b(Ba").as_deref(), Ok("\u{391}\u{392}\u{e1}"));
         // Greek symbols, subscripts and superscripts (ESC g / b / p, back with ESC s).
         assert_eq!(
             decode(b"\x1bgabc\x1bs \x1bp2\x1bs \x1bb2\x1bs").as_deref(),
@@ -771,38 +610,20 @@ mod tests {
         assert_eq!(decode(b"\x1b$)1\xa1\xb0\xe4x").as_deref(), Ok("\u{4eba}x"));
         assert_eq!(decode(b"\x1b$-1\xa1\xb0\xe4x").as_deref(), Ok("\u{4eba}x"));
         // A G1 EACC character needs three high-bit bytes.
-        assert_eq!(
-            decode(b"\x1b$)1\xa1\xb0d"),
-            err(4, "incomplete EACC character")
-        );
+        assert_eq!(decode(b"\x1b$)1\xa1\xb0d"), err(4, "incomplete EACC character"));
         // A single SPACE inside EACC text is a space; pymarc's ODD_MAP codes decode.
         assert_eq!(decode(b"\x1b$1!0d !0d").as_deref(), Ok("\u{4eba} \u{4eba}"));
-        assert_eq!(
-            decode(b"\x1b$1! =\x7f \x14\x7f!\"").as_deref(),
-            Ok("\u{2026}\u{2014}\u{2122}")
-        );
+        assert_eq!(decode(b"\x1b$1! =\x7f \x14\x7f!\"").as_deref(), Ok("\u{2026}\u{2014}\u{2122}"));
     }
 
     #[test]
     fn terminators_pass_through_and_reset_the_sets() {
-        assert_eq!(
-            decode(b"ab\x1fcd\x1e\x1d").as_deref(),
-            Ok("ab\u{1f}cd\u{1e}\u{1d}")
-        );
+        assert_eq!(decode(b"ab\x1fcd\x1e\x1d").as_deref(), Ok("ab\u{1f}cd\u{1e}\u{1d}"));
         // After a delimiter G0 is ASCII again, as when each subfield is decoded alone.
-        assert_eq!(
-            decode(b"\x1b(Nab\x1fab").as_deref(),
-            Ok("\u{410}\u{411}\u{1f}ab")
-        );
-        assert_eq!(
-            decode(b"\x1b)2\xe0\x1e\xe2e").as_deref(),
-            Ok("\u{5d0}\u{1e}\u{e9}")
-        );
+        assert_eq!(decode(b"\x1b(Nab\x1fab").as_deref(), Ok("\u{410}\u{411}\u{1f}ab"));
+        assert_eq!(decode(b"\x1b)2\xe0\x1e\xe2e").as_deref(), Ok("\u{5d0}\u{1e}\u{e9}"));
         // Non-sort markers and joiners map as LC's table says.
-        assert_eq!(
-            decode(b"\x88The \x89x\x8d\x8e").as_deref(),
-            Ok("\u{98}The \u{9c}x\u{200d}\u{200c}")
-        );
+        assert_eq!(decode(b"\x88The \x89x\x8d\x8e").as_deref(), Ok("\u{98}The \u{9c}x\u{200d}\u{200c}"));
     }
 
     /// Decoding a whole field equals decoding its subfields one by one, for errors too.
@@ -813,10 +634,7 @@ mod tests {
         let expected = match (decode(left), decode(right)) {
             (Ok(l), Ok(r)) => Ok(format!("{l}\u{1f}{r}")),
             (Err(e), _) => Err(e),
-            (Ok(_), Err(e)) => Err(Marc8Error {
-                offset: left.len() + 1 + e.offset,
-                reason: e.reason,
-            }),
+            (Ok(_), Err(e)) => Err(Marc8Error { offset: left.len() + 1 + e.offset, reason: e.reason }),
         };
         assert_eq!(decode(&whole), expected, "{left:?} | {right:?}");
     }
@@ -825,11 +643,7 @@ mod tests {
         match decode(bytes) {
             Ok(text) => assert!(is_nfc(&text), "{bytes:?} gave non-NFC {text:?}"),
             Err(e) => {
-                assert!(
-                    e.offset < bytes.len(),
-                    "{bytes:?}: offset {} out of range",
-                    e.offset
-                );
+                assert!(e.offset < bytes.len(), "{bytes:?}: offset {} out of range", e.offset);
                 assert!(!e.reason.is_empty() && !e.reason.ends_with('.'));
             }
         }
@@ -847,15 +661,8 @@ mod tests {
                 check_never_panics(&[0x1B, b'$', a, b]);
             }
         }
-        for truncated in [
-            &b"\x1b"[..],
-            b"\x1b$",
-            b"\x1b$1\x21",
-            b"\x1b$1\x21\x21",
-            b"\x1b(",
-            b"\x1b$)",
-            b"\x1b$)1\xa1",
-        ] {
+        for truncated in [&b"\x1b"[..], b"\x1b$", b"\x1b$1\x21", b"\x1b$1\x21\x21", b"\x1b(", b"\x1b$)", b"\x1b$)1\xa1"]
+        {
             check_never_panics(truncated);
             assert!(decode(truncated).is_err(), "{truncated:?}");
         }
@@ -873,11 +680,7 @@ mod tests {
             let mut bytes = Vec::with_capacity(len);
             for _ in 0..len {
                 let r = next();
-                let byte = if r % 4 == 0 {
-                    (r >> 8) as u8
-                } else {
-                    alphabet[(r >> 8) as usize % alphabet.len()]
-                };
+                let byte = if r % 4 == 0 { (r >> 8) as u8 } else { alphabet[(r >> 8) as usize % alphabet.len()] };
                 bytes.push(byte);
             }
             check_never_panics(&bytes);

@@ -32,20 +32,14 @@ pub(crate) fn read(data: &[u8]) -> Vec<XmlRecord> {
             Err(err) => {
                 let offset = reader.error_position() as usize;
                 let reason = format!("malformed XML: {err}");
-                out.push(XmlRecord {
-                    offset: current.as_ref().map_or(offset, |b| b.offset),
-                    result: Err(reason),
-                });
+                out.push(XmlRecord { offset: current.as_ref().map_or(offset, |b| b.offset), result: Err(reason) });
                 return out;
             }
         };
         match event {
             Event::Eof => {
                 if let Some(builder) = current.take() {
-                    out.push(XmlRecord {
-                        offset: builder.offset,
-                        result: Err("document ends inside <record>".into()),
-                    });
+                    out.push(XmlRecord { offset: builder.offset, result: Err("document ends inside <record>".into()) });
                 }
                 return out;
             }
@@ -58,10 +52,7 @@ pub(crate) fn read(data: &[u8]) -> Vec<XmlRecord> {
             }
             Event::Empty(start) => {
                 if current.is_none() && is_marc_record(&reader, &start) {
-                    out.push(XmlRecord {
-                        offset: position,
-                        result: Err("empty <record/>".into()),
-                    });
+                    out.push(XmlRecord { offset: position, result: Err("empty <record/>".into()) });
                 } else if let Some(builder) = current.as_mut() {
                     builder.start(&start, true);
                 }
@@ -69,10 +60,7 @@ pub(crate) fn read(data: &[u8]) -> Vec<XmlRecord> {
             Event::End(end) => {
                 if end.local_name().as_ref() == b"record" {
                     if let Some(builder) = current.take() {
-                        out.push(XmlRecord {
-                            offset: builder.offset,
-                            result: builder.finish(),
-                        });
+                        out.push(XmlRecord { offset: builder.offset, result: builder.finish() });
                     }
                 } else if let Some(builder) = current.as_mut() {
                     builder.end();
@@ -154,14 +142,7 @@ struct Builder {
 
 impl Builder {
     fn new(offset: usize) -> Self {
-        Self {
-            offset,
-            leader: None,
-            fields: Vec::new(),
-            open: Open::Nothing,
-            text: String::new(),
-            error: None,
-        }
+        Self { offset, leader: None, fields: Vec::new(), open: Open::Nothing, text: String::new(), error: None }
     }
 
     fn fail(&mut self, reason: String) {
@@ -191,34 +172,23 @@ impl Builder {
                     let mut chars = value.chars();
                     match (chars.next(), chars.next()) {
                         (None, _) => Some(' '),
-                        (Some(c), None) if c.is_ascii_alphanumeric() || c == ' ' || c == '|' => {
-                            Some(c)
-                        }
+                        (Some(c), None) if c.is_ascii_alphanumeric() || c == ' ' || c == '|' => Some(c),
                         _ => None,
                     }
                 };
                 match (tag, indicator("ind1"), indicator("ind2")) {
                     (Some(tag), Some(ind1), Some(ind2)) => {
-                        self.fields.push(Field::Data {
-                            tag,
-                            ind1,
-                            ind2,
-                            subfields: Vec::new(),
-                        });
+                        self.fields.push(Field::Data { tag, ind1, ind2, subfields: Vec::new() });
                         self.open = Open::Data;
                     }
                     (None, ..) => self.fail("datafield without a valid tag attribute".into()),
                     _ => self.fail("datafield with an invalid indicator".into()),
                 }
             }
-            b"subfield" => {
-                match Self::attribute(start, "code").map(|c| c.chars().collect::<Vec<_>>()) {
-                    Some(code) if code.len() == 1 && code[0].is_ascii_graphic() => {
-                        self.open = Open::Subfield(code[0])
-                    }
-                    _ => self.fail("subfield without a one-character code".into()),
-                }
-            }
+            b"subfield" => match Self::attribute(start, "code").map(|c| c.chars().collect::<Vec<_>>()) {
+                Some(code) if code.len() == 1 && code[0].is_ascii_graphic() => self.open = Open::Subfield(code[0]),
+                _ => self.fail("subfield without a one-character code".into()),
+            },
             _ => {}
         }
         if empty {
@@ -258,10 +228,7 @@ impl Builder {
         if leader.chars().count() != 24 || !leader.is_ascii() {
             return Err(format!("leader {leader:?} is not 24 ASCII characters"));
         }
-        Ok(Record {
-            leader,
-            fields: self.fields,
-        })
+        Ok(Record { leader, fields: self.fields })
     }
 }
 
@@ -285,17 +252,10 @@ impl<W: std::io::Write> Writer<W> {
         writeln!(out, "    <leader>{}</leader>", xml_leader(record))?;
         for field in &record.fields {
             match field {
-                Field::Control { tag, value } => writeln!(
-                    out,
-                    r#"    <controlfield tag="{tag}">{}</controlfield>"#,
-                    text(value)
-                )?,
-                Field::Data {
-                    tag,
-                    ind1,
-                    ind2,
-                    subfields,
-                } => {
+                Field::Control { tag, value } => {
+                    writeln!(out, r#"    <controlfield tag="{tag}">{}</controlfield>"#, text(value))?
+                }
+                Field::Data { tag, ind1, ind2, subfields } => {
                     writeln!(
                         out,
                         r#"    <datafield tag="{tag}" ind1="{}" ind2="{}">"#,
@@ -352,20 +312,14 @@ fn xml_leader(record: &Record) -> String {
 }
 
 fn xml_indicator(c: char) -> char {
-    if c.is_ascii_digit() || c.is_ascii_lowercase() || c == ' ' {
-        c
-    } else {
-        ' '
-    }
+    if c.is_ascii_digit() || c.is_ascii_lowercase() || c == ' ' { c } else { ' ' }
 }
 
 /// Escapes text for XML, dropping characters XML 1.0 cannot carry at all.
 fn text(value: &str) -> String {
     let clean: String = value
         .chars()
-        .filter(|c| {
-            matches!(c, '\t' | '\n' | '\r') || (*c >= ' ' && !matches!(c, '\u{FFFE}' | '\u{FFFF}'))
-        })
+        .filter(|c| matches!(c, '\t' | '\n' | '\r') || (*c >= ' ' && !matches!(c, '\u{FFFE}' | '\u{FFFF}')))
         .collect();
     quick_xml::escape::escape(clean.as_str()).into_owned()
 }

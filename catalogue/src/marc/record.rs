@@ -50,10 +50,7 @@ pub struct Tag([u8; 3]);
 impl Tag {
     /// A tag from three bytes, if each is an ASCII letter or digit.
     pub fn new(bytes: [u8; 3]) -> Option<Tag> {
-        bytes
-            .iter()
-            .all(u8::is_ascii_alphanumeric)
-            .then_some(Tag(bytes))
+        bytes.iter().all(u8::is_ascii_alphanumeric).then_some(Tag(bytes))
     }
 
     /// The tag as a string slice.
@@ -106,10 +103,7 @@ impl Field {
 
     /// Values of the subfields with `code`, in order.
     pub fn subfield_values(&self, code: char) -> impl Iterator<Item = &str> {
-        self.subfields()
-            .iter()
-            .filter(move |s| s.code == code)
-            .map(|s| s.value.as_str())
+        self.subfields().iter().filter(move |s| s.code == code).map(|s| s.value.as_str())
     }
 }
 
@@ -129,32 +123,21 @@ impl Record {
 
     /// The control number (001), trimmed; `None` when missing or blank.
     pub fn control_number(&self) -> Option<&str> {
-        self.control_value("001")
-            .map(str::trim)
-            .filter(|v| !v.is_empty())
+        self.control_value("001").map(str::trim).filter(|v| !v.is_empty())
     }
 
     /// The control number identifier (003), trimmed; `None` when missing or blank.
     pub fn control_organisation(&self) -> Option<&str> {
-        self.control_value("003")
-            .map(str::trim)
-            .filter(|v| !v.is_empty())
+        self.control_value("003").map(str::trim).filter(|v| !v.is_empty())
     }
 
     /// Sets (or adds, in tag order) a control field.
     pub fn set_control(&mut self, tag: Tag, value: String) {
-        if let Some(Field::Control {
-            value: existing, ..
-        }) = self.fields.iter_mut().find(|f| f.tag() == tag)
-        {
+        if let Some(Field::Control { value: existing, .. }) = self.fields.iter_mut().find(|f| f.tag() == tag) {
             *existing = value;
             return;
         }
-        let at = self
-            .fields
-            .iter()
-            .position(|f| f.tag() > tag)
-            .unwrap_or(self.fields.len());
+        let at = self.fields.iter().position(|f| f.tag() > tag).unwrap_or(self.fields.len());
         self.fields.insert(at, Field::Control { tag, value });
     }
 }

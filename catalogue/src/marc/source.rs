@@ -18,10 +18,7 @@ pub enum Format {
 pub fn detect(data: &[u8]) -> Result<Format, String> {
     let data = data.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(data);
     // Some files carry filler (NUL, line breaks) before the first record.
-    let start = data
-        .iter()
-        .position(|b| !b.is_ascii_whitespace() && *b != 0)
-        .unwrap_or(data.len());
+    let start = data.iter().position(|b| !b.is_ascii_whitespace() && *b != 0).unwrap_or(data.len());
     let head = &data[start..];
     if head.first() == Some(&b'<') {
         return Ok(Format::MarcXml);
@@ -51,33 +48,29 @@ pub struct SourceRecord<'a> {
 /// The records of `data`, lazily for ISO 2709. `Err` only when the format is unknown.
 pub fn records(data: &[u8]) -> Result<Box<dyn Iterator<Item = SourceRecord<'_>> + '_>, String> {
     match detect(data)? {
-        Format::Iso2709 => Ok(Box::new(iso2709::split(data).enumerate().map(
-            |(index, raw)| SourceRecord {
+        Format::Iso2709 => Ok(Box::new(iso2709::split(data).enumerate().map(|(index, raw)| {
+            SourceRecord {
                 ordinal: index + 1,
                 offset: raw.offset,
                 raw: Some(raw.bytes),
-                result: iso2709::parse(raw.bytes).map_err(|e| {
-                    format!(
-                        "{} (at byte {} of the file)",
-                        e.reason,
-                        raw.offset + e.offset
-                    )
-                }),
-            },
-        ))),
+                result: iso2709::parse(raw.bytes)
+                    .map_err(|e| format!("{} (at byte {} of the file)", e.reason, raw.offset + e.offset)),
+            }
+        }))),
         Format::MarcXml => {
             let records = marcxml::read(data);
             if records.is_empty() {
-                return Err("XML, but no MARCXML <record> in the MARC 21 slim namespace (MODS or Dublin Core are not imported)".into());
+                return Err(
+                    "XML, but no MARCXML <record> in the MARC 21 slim namespace (MODS or Dublin Core are not imported)"
+                        .into(),
+                );
             }
-            Ok(Box::new(records.into_iter().enumerate().map(
-                |(index, record)| SourceRecord {
-                    ordinal: index + 1,
-                    offset: record.offset,
-                    raw: None,
-                    result: record.result.map(|r| (r, SourceEncoding::Utf8)),
-                },
-            )))
+            Ok(Box::new(records.into_iter().enumerate().map(|(index, record)| SourceRecord {
+                ordinal: index + 1,
+                offset: record.offset,
+                raw: None,
+                result: record.result.map(|r| (r, SourceEncoding::Utf8)),
+            })))
         }
     }
 }

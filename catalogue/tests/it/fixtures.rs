@@ -7,9 +7,7 @@ use std::path::{Path, PathBuf};
 use catalogue::{Catalogue, DataLayout, Error, ImportReport, SourceEncoding, System, TenantCode};
 
 pub(crate) fn shared(path: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../shared/fixtures")
-        .join(path)
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/fixtures").join(path)
 }
 
 /// A data folder in the system temp folder, removed when dropped.
@@ -22,18 +20,12 @@ impl Scratch {
     pub(crate) fn new(name: &str) -> Self {
         let root = std::env::temp_dir().join(format!("shiori-it-{name}-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&root);
-        Scratch {
-            layout: DataLayout::new(&root),
-            root,
-        }
+        Scratch { layout: DataLayout::new(&root), root }
     }
 
     pub(crate) fn catalogue(&self, code: &str) -> Catalogue {
         let code: TenantCode = code.parse().unwrap();
-        System::open(&self.layout)
-            .unwrap()
-            .create_tenant(&code, "test library")
-            .unwrap();
+        System::open(&self.layout).unwrap().create_tenant(&code, "test library").unwrap();
         Catalogue::open(&self.layout, &code).unwrap()
     }
 }
@@ -58,256 +50,56 @@ const DISTINCT_WESTERN: u64 = 285;
 /// danMARC2 (YAZ), UNIMARC in CP866 (ruby-marc), CP1251 without a MARC-8 escape (pymarc
 /// 1251.dat), MODS inside SRU responses (enju-loc-sru-mods).
 const WESTERN: &[(&str, usize, usize)] = &[
-    (
-        "enju-loc-sru-mods/lx2.loc.gov_05be7a324cd1.xml",
-        NOT_MARC,
-        0,
-    ),
-    (
-        "enju-loc-sru-mods/lx2.loc.gov_0b999d618e93.xml",
-        NOT_MARC,
-        0,
-    ),
-    (
-        "enju-loc-sru-mods/lx2.loc.gov_1cf1d6b51552.xml",
-        NOT_MARC,
-        0,
-    ),
-    (
-        "enju-loc-sru-mods/lx2.loc.gov_213460814ee0.xml",
-        NOT_MARC,
-        0,
-    ),
-    (
-        "enju-loc-sru-mods/lx2.loc.gov_3057797ca2a0.xml",
-        NOT_MARC,
-        0,
-    ),
-    (
-        "enju-loc-sru-mods/lx2.loc.gov_350a78247dd8.xml",
-        NOT_MARC,
-        0,
-    ),
-    (
-        "enju-loc-sru-mods/lx2.loc.gov_377c7b7c576b.xml",
-        NOT_MARC,
-        0,
-    ),
-    (
-        "enju-loc-sru-mods/lx2.loc.gov_3d7f66533264.xml",
-        NOT_MARC,
-        0,
-    ),
-    (
-        "enju-loc-sru-mods/lx2.loc.gov_418f2f7e7def.xml",
-        NOT_MARC,
-        0,
-    ),
-    (
-        "enju-loc-sru-mods/lx2.loc.gov_41f04135f59c.xml",
-        NOT_MARC,
-        0,
-    ),
-    (
-        "enju-loc-sru-mods/lx2.loc.gov_469330140870.xml",
-        NOT_MARC,
-        0,
-    ),
-    (
-        "enju-loc-sru-mods/lx2.loc.gov_4edac1a919bc.xml",
-        NOT_MARC,
-        0,
-    ),
-    (
-        "enju-loc-sru-mods/lx2.loc.gov_52b876afb5b1.xml",
-        NOT_MARC,
-        0,
-    ),
-    (
-        "enju-loc-sru-mods/lx2.loc.gov_5822a9aeedba.xml",
-        NOT_MARC,
-        0,
-    ),
-    (
-        "enju-loc-sru-mods/lx2.loc.gov_63f029176420.xml",
-        NOT_MARC,
-        0,
-    ),
-    (
-        "enju-loc-sru-mods/lx2.loc.gov_6bea2bc4ffe0.xml",
-        NOT_MARC,
-        0,
-    ),
-    (
-        "enju-loc-sru-mods/lx2.loc.gov_7148f5bd5010.xml",
-        NOT_MARC,
-        0,
-    ),
-    (
-        "enju-loc-sru-mods/lx2.loc.gov_73b8b28f7b81.xml",
-        NOT_MARC,
-        0,
-    ),
-    (
-        "enju-loc-sru-mods/lx2.loc.gov_7400c75dbfb9.xml",
-        NOT_MARC,
-        0,
-    ),
-    (
-        "enju-loc-sru-mods/lx2.loc.gov_77af1b8865af.xml",
-        NOT_MARC,
-        0,
-    ),
-    (
-        "enju-loc-sru-mods/lx2.loc.gov_78e8d18c35e0.xml",
-        NOT_MARC,
-        0,
-    ),
-    (
-        "enju-loc-sru-mods/lx2.loc.gov_7db5d2433e46.xml",
-        NOT_MARC,
-        0,
-    ),
-    (
-        "enju-loc-sru-mods/lx2.loc.gov_7e86786db99e.xml",
-        NOT_MARC,
-        0,
-    ),
-    (
-        "enju-loc-sru-mods/lx2.loc.gov_802e31fc4b86.xml",
-        NOT_MARC,
-        0,
-    ),
-    (
-        "enju-loc-sru-mods/lx2.loc.gov_80de976302f6.xml",
-        NOT_MARC,
-        0,
-    ),
-    (
-        "enju-loc-sru-mods/lx2.loc.gov_8ba9f7e31672.xml",
-        NOT_MARC,
-        0,
-    ),
-    (
-        "enju-loc-sru-mods/lx2.loc.gov_8bdd8495c141.xml",
-        NOT_MARC,
-        0,
-    ),
-    (
-        "enju-loc-sru-mods/lx2.loc.gov_900eea46f395.xml",
-        NOT_MARC,
-        0,
-    ),
-    (
-        "enju-loc-sru-mods/lx2.loc.gov_923338970f39.xml",
-        NOT_MARC,
-        0,
-    ),
-    (
-        "enju-loc-sru-mods/lx2.loc.gov_926336dca7a7.xml",
-        NOT_MARC,
-        0,
-    ),
-    (
-        "enju-loc-sru-mods/lx2.loc.gov_9a0591f53a45.xml",
-        NOT_MARC,
-        0,
-    ),
-    (
-        "enju-loc-sru-mods/lx2.loc.gov_a186eda1cd8e.xml",
-        NOT_MARC,
-        0,
-    ),
-    (
-        "enju-loc-sru-mods/lx2.loc.gov_a5feaea45195.xml",
-        NOT_MARC,
-        0,
-    ),
-    (
-        "enju-loc-sru-mods/lx2.loc.gov_a7081f2dc0c0.xml",
-        NOT_MARC,
-        0,
-    ),
-    (
-        "enju-loc-sru-mods/lx2.loc.gov_ab07c37890da.xml",
-        NOT_MARC,
-        0,
-    ),
-    (
-        "enju-loc-sru-mods/lx2.loc.gov_ae7913a907e0.xml",
-        NOT_MARC,
-        0,
-    ),
-    (
-        "enju-loc-sru-mods/lx2.loc.gov_b97664f25f72.xml",
-        NOT_MARC,
-        0,
-    ),
-    (
-        "enju-loc-sru-mods/lx2.loc.gov_c13cd3db38fa.xml",
-        NOT_MARC,
-        0,
-    ),
-    (
-        "enju-loc-sru-mods/lx2.loc.gov_c5cca21e8f58.xml",
-        NOT_MARC,
-        0,
-    ),
-    (
-        "enju-loc-sru-mods/lx2.loc.gov_d0c162149c73.xml",
-        NOT_MARC,
-        0,
-    ),
-    (
-        "enju-loc-sru-mods/lx2.loc.gov_d3ff53e51811.xml",
-        NOT_MARC,
-        0,
-    ),
-    (
-        "enju-loc-sru-mods/lx2.loc.gov_d4880e0db1ab.xml",
-        NOT_MARC,
-        0,
-    ),
-    (
-        "enju-loc-sru-mods/lx2.loc.gov_da661fa0c73e.xml",
-        NOT_MARC,
-        0,
-    ),
-    (
-        "enju-loc-sru-mods/lx2.loc.gov_da74fdcf2ea2.xml",
-        NOT_MARC,
-        0,
-    ),
-    (
-        "enju-loc-sru-mods/lx2.loc.gov_dee4d9728143.xml",
-        NOT_MARC,
-        0,
-    ),
-    (
-        "enju-loc-sru-mods/lx2.loc.gov_e5241e90a3d1.xml",
-        NOT_MARC,
-        0,
-    ),
-    (
-        "enju-loc-sru-mods/lx2.loc.gov_ec3526dd6343.xml",
-        NOT_MARC,
-        0,
-    ),
-    (
-        "enju-loc-sru-mods/lx2.loc.gov_ed8f4d92e452.xml",
-        NOT_MARC,
-        0,
-    ),
-    (
-        "enju-loc-sru-mods/lx2.loc.gov_f67b6e13e40b.xml",
-        NOT_MARC,
-        0,
-    ),
-    (
-        "enju-loc-sru-mods/lx2.loc.gov_f8f596f4c2ff.xml",
-        NOT_MARC,
-        0,
-    ),
+    ("enju-loc-sru-mods/lx2.loc.gov_05be7a324cd1.xml", NOT_MARC, 0),
+    ("enju-loc-sru-mods/lx2.loc.gov_0b999d618e93.xml", NOT_MARC, 0),
+    ("enju-loc-sru-mods/lx2.loc.gov_1cf1d6b51552.xml", NOT_MARC, 0),
+    ("enju-loc-sru-mods/lx2.loc.gov_213460814ee0.xml", NOT_MARC, 0),
+    ("enju-loc-sru-mods/lx2.loc.gov_3057797ca2a0.xml", NOT_MARC, 0),
+    ("enju-loc-sru-mods/lx2.loc.gov_350a78247dd8.xml", NOT_MARC, 0),
+    ("enju-loc-sru-mods/lx2.loc.gov_377c7b7c576b.xml", NOT_MARC, 0),
+    ("enju-loc-sru-mods/lx2.loc.gov_3d7f66533264.xml", NOT_MARC, 0),
+    ("enju-loc-sru-mods/lx2.loc.gov_418f2f7e7def.xml", NOT_MARC, 0),
+    ("enju-loc-sru-mods/lx2.loc.gov_41f04135f59c.xml", NOT_MARC, 0),
+    ("enju-loc-sru-mods/lx2.loc.gov_469330140870.xml", NOT_MARC, 0),
+    ("enju-loc-sru-mods/lx2.loc.gov_4edac1a919bc.xml", NOT_MARC, 0),
+    ("enju-loc-sru-mods/lx2.loc.gov_52b876afb5b1.xml", NOT_MARC, 0),
+    ("enju-loc-sru-mods/lx2.loc.gov_5822a9aeedba.xml", NOT_MARC, 0),
+    ("enju-loc-sru-mods/lx2.loc.gov_63f029176420.xml", NOT_MARC, 0),
+    ("enju-loc-sru-mods/lx2.loc.gov_6bea2bc4ffe0.xml", NOT_MARC, 0),
+    ("enju-loc-sru-mods/lx2.loc.gov_7148f5bd5010.xml", NOT_MARC, 0),
+    ("enju-loc-sru-mods/lx2.loc.gov_73b8b28f7b81.xml", NOT_MARC, 0),
+    ("enju-loc-sru-mods/lx2.loc.gov_7400c75dbfb9.xml", NOT_MARC, 0),
+    ("enju-loc-sru-mods/lx2.loc.gov_77af1b8865af.xml", NOT_MARC, 0),
+    ("enju-loc-sru-mods/lx2.loc.gov_78e8d18c35e0.xml", NOT_MARC, 0),
+    ("enju-loc-sru-mods/lx2.loc.gov_7db5d2433e46.xml", NOT_MARC, 0),
+    ("enju-loc-sru-mods/lx2.loc.gov_7e86786db99e.xml", NOT_MARC, 0),
+    ("enju-loc-sru-mods/lx2.loc.gov_802e31fc4b86.xml", NOT_MARC, 0),
+    ("enju-loc-sru-mods/lx2.loc.gov_80de976302f6.xml", NOT_MARC, 0),
+    ("enju-loc-sru-mods/lx2.loc.gov_8ba9f7e31672.xml", NOT_MARC, 0),
+    ("enju-loc-sru-mods/lx2.loc.gov_8bdd8495c141.xml", NOT_MARC, 0),
+    ("enju-loc-sru-mods/lx2.loc.gov_900eea46f395.xml", NOT_MARC, 0),
+    ("enju-loc-sru-mods/lx2.loc.gov_923338970f39.xml", NOT_MARC, 0),
+    ("enju-loc-sru-mods/lx2.loc.gov_926336dca7a7.xml", NOT_MARC, 0),
+    ("enju-loc-sru-mods/lx2.loc.gov_9a0591f53a45.xml", NOT_MARC, 0),
+    ("enju-loc-sru-mods/lx2.loc.gov_a186eda1cd8e.xml", NOT_MARC, 0),
+    ("enju-loc-sru-mods/lx2.loc.gov_a5feaea45195.xml", NOT_MARC, 0),
+    ("enju-loc-sru-mods/lx2.loc.gov_a7081f2dc0c0.xml", NOT_MARC, 0),
+    ("enju-loc-sru-mods/lx2.loc.gov_ab07c37890da.xml", NOT_MARC, 0),
+    ("enju-loc-sru-mods/lx2.loc.gov_ae7913a907e0.xml", NOT_MARC, 0),
+    ("enju-loc-sru-mods/lx2.loc.gov_b97664f25f72.xml", NOT_MARC, 0),
+    ("enju-loc-sru-mods/lx2.loc.gov_c13cd3db38fa.xml", NOT_MARC, 0),
+    ("enju-loc-sru-mods/lx2.loc.gov_c5cca21e8f58.xml", NOT_MARC, 0),
+    ("enju-loc-sru-mods/lx2.loc.gov_d0c162149c73.xml", NOT_MARC, 0),
+    ("enju-loc-sru-mods/lx2.loc.gov_d3ff53e51811.xml", NOT_MARC, 0),
+    ("enju-loc-sru-mods/lx2.loc.gov_d4880e0db1ab.xml", NOT_MARC, 0),
+    ("enju-loc-sru-mods/lx2.loc.gov_da661fa0c73e.xml", NOT_MARC, 0),
+    ("enju-loc-sru-mods/lx2.loc.gov_da74fdcf2ea2.xml", NOT_MARC, 0),
+    ("enju-loc-sru-mods/lx2.loc.gov_dee4d9728143.xml", NOT_MARC, 0),
+    ("enju-loc-sru-mods/lx2.loc.gov_e5241e90a3d1.xml", NOT_MARC, 0),
+    ("enju-loc-sru-mods/lx2.loc.gov_ec3526dd6343.xml", NOT_MARC, 0),
+    ("enju-loc-sru-mods/lx2.loc.gov_ed8f4d92e452.xml", NOT_MARC, 0),
+    ("enju-loc-sru-mods/lx2.loc.gov_f67b6e13e40b.xml", NOT_MARC, 0),
+    ("enju-loc-sru-mods/lx2.loc.gov_f8f596f4c2ff.xml", NOT_MARC, 0),
     ("marc-perl/marc-charset__cjk1.marc", 1, 0),
     ("marc-perl/marc-charset__cjk2.marc", 1, 0),
     ("marc-perl/marc-charset__cjk3.marc", 1, 0),
@@ -515,57 +307,25 @@ const WESTERN: &[(&str, usize, usize)] = &[
 fn japanese_sets_import_with_exact_counts() {
     let scratch = Scratch::new("japanese");
     let catalogue = scratch.catalogue("jp");
-    let jpmarc = import(
-        &catalogue,
-        &shared("japanese/enju-jpmarc/jpmarc_marc21_enju.dat"),
-    )
-    .unwrap();
-    assert_eq!(
-        (jpmarc.read, jpmarc.created, jpmarc.rejected.len()),
-        (233, 233, 0),
-        "{}",
-        jpmarc.summary()
-    );
-    let lc = import(
-        &catalogue,
-        &shared("japanese/lc-jpn-subset/lc_booksall_2016_part01_jpn.mrc"),
-    )
-    .unwrap();
-    assert_eq!(
-        (lc.read, lc.created, lc.rejected.len()),
-        (7_495, 7_495, 0),
-        "{}",
-        lc.summary()
-    );
+    let jpmarc = import(&catalogue, &shared("japanese/enju-jpmarc/jpmarc_marc21_enju.dat")).unwrap();
+    assert_eq!((jpmarc.read, jpmarc.created, jpmarc.rejected.len()), (233, 233, 0), "{}", jpmarc.summary());
+    let lc = import(&catalogue, &shared("japanese/lc-jpn-subset/lc_booksall_2016_part01_jpn.mrc")).unwrap();
+    assert_eq!((lc.read, lc.created, lc.rejected.len()), (7_495, 7_495, 0), "{}", lc.summary());
     assert_eq!(catalogue.len().unwrap(), 7_728);
     assert_eq!(catalogue.last_change_seq().unwrap(), 7_728);
 
     // Real old-form kanji survive as written: the store keeps the original text.
     let mut found_old_form = false;
     let mut after = None;
-    while let Some(page) =
-        Some(catalogue.bibs_after(after, 1_000).unwrap()).filter(|p| !p.is_empty())
-    {
+    while let Some(page) = Some(catalogue.bibs_after(after, 1_000).unwrap()).filter(|p| !p.is_empty()) {
         after = page.last().map(|b| b.id);
-        found_old_form |= page
-            .iter()
-            .any(|b| String::from_utf8_lossy(&b.marc).contains("新渡戶稲造"));
+        found_old_form |= page.iter().any(|b| String::from_utf8_lossy(&b.marc).contains("新渡戶稲造"));
     }
-    assert!(
-        found_old_form,
-        "新渡戶稲造 (with 戶) must be stored as catalogued"
-    );
+    assert!(found_old_form, "新渡戶稲造 (with 戶) must be stored as catalogued");
 
     // Re-importing is an upsert: nothing new, nothing changed, nothing appended.
-    let again = import(
-        &catalogue,
-        &shared("japanese/enju-jpmarc/jpmarc_marc21_enju.dat"),
-    )
-    .unwrap();
-    assert_eq!(
-        (again.read, again.created, again.updated, again.unchanged),
-        (233, 0, 0, 233)
-    );
+    let again = import(&catalogue, &shared("japanese/enju-jpmarc/jpmarc_marc21_enju.dat")).unwrap();
+    assert_eq!((again.read, again.created, again.updated, again.unchanged), (233, 0, 0, 233));
     assert_eq!(catalogue.len().unwrap(), 7_728);
     assert_eq!(catalogue.last_change_seq().unwrap(), 7_728);
 }
@@ -585,36 +345,22 @@ fn every_western_file_imports_with_its_known_counts() {
                 if (report.read as usize, report.rejected.len()) != (read, rejected)
                     || stored as usize != read - rejected
                 {
-                    failures.push(format!(
-                        "{file}: expected read {read} rejected {rejected}; {}",
-                        report.summary()
-                    ));
+                    failures.push(format!("{file}: expected read {read} rejected {rejected}; {}", report.summary()));
                 }
                 for r in &report.rejected {
                     if r.reason.is_empty() {
-                        failures.push(format!(
-                            "{file}: record {} rejected without a reason",
-                            r.ordinal
-                        ));
+                        failures.push(format!("{file}: record {} rejected without a reason", r.ordinal));
                     }
                 }
             }
         }
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
-    let total: usize = WESTERN
-        .iter()
-        .filter(|r| r.1 != NOT_MARC)
-        .map(|r| r.1 - r.2)
-        .sum();
+    let total: usize = WESTERN.iter().filter(|r| r.1 != NOT_MARC).map(|r| r.1 - r.2).sum();
     assert_eq!(total, 417, "records stored, counting repeats");
     // The same record in several files (camel.usmarc, its EOF variant, batch.xml …) is one
     // record by 003 + 001: the catalogue holds each once.
-    assert_eq!(
-        catalogue.len().unwrap(),
-        DISTINCT_WESTERN,
-        "distinct records"
-    );
+    assert_eq!(catalogue.len().unwrap(), DISTINCT_WESTERN, "distinct records");
 }
 
 #[test]
@@ -628,10 +374,7 @@ fn malformed_files_lose_only_their_bad_records() {
     assert_eq!(report.read, 9);
     assert_eq!(rejected.len(), 6, "{:?}", report.rejected);
     for r in &report.rejected {
-        assert!(
-            r.raw.is_some(),
-            "the raw bytes are kept for the rejects file"
-        );
+        assert!(r.raw.is_some(), "the raw bytes are kept for the rejects file");
         assert!(r.reason.contains("at byte"), "{}", r.reason);
     }
     let dir = scratch.layout.root().join("rejects");
@@ -642,69 +385,31 @@ fn malformed_files_lose_only_their_bad_records() {
     assert!(tsv.starts_with("file\tordinal\tbyte_offset\treason\n"));
     let raw = std::fs::read(&written[1]).unwrap();
     let again: Vec<_> = catalogue::read_records(&raw).unwrap().collect();
-    assert_eq!(
-        again.len(),
-        6,
-        "the rejects file holds exactly the rejected records"
-    );
+    assert_eq!(again.len(), 6, "the rejects file holds exactly the rejected records");
 
     // ruby-marc's three records, the second bad: the first and third are stored.
-    let report = import(
-        &catalogue,
-        &shared("western/ruby-marc/three-records-second-bad.xml"),
-    )
-    .unwrap();
+    let report = import(&catalogue, &shared("western/ruby-marc/three-records-second-bad.xml")).unwrap();
     assert_eq!(report.read, 3);
-    assert_eq!(
-        report
-            .rejected
-            .iter()
-            .map(|r| r.ordinal)
-            .collect::<Vec<_>>(),
-        [2]
-    );
+    assert_eq!(report.rejected.iter().map(|r| r.ordinal).collect::<Vec<_>>(), [2]);
     assert!(report.rejected[0].offset > 0);
     assert_eq!(report.created + report.unchanged, 2);
 
     // marc-perl's bad leader: the six good records around the two bad ones are stored.
-    let report = import(
-        &catalogue,
-        &shared("western/marc-perl/marc-record__badldr.usmarc"),
-    )
-    .unwrap();
-    assert_eq!(
-        (report.read, report.rejected.len(), report.created),
-        (8, 2, 6),
-        "{:?}",
-        report.rejected
-    );
+    let report = import(&catalogue, &shared("western/marc-perl/marc-record__badldr.usmarc")).unwrap();
+    assert_eq!((report.read, report.rejected.len(), report.created), (8, 2, 6), "{:?}", report.rejected);
 
     // Files that are not MARC at all are refused as a whole, with the reason.
-    let err = import(
-        &catalogue,
-        &shared("western/marc-perl/marc-charset__farsi.marc"),
-    )
-    .unwrap_err();
+    let err = import(&catalogue, &shared("western/marc-perl/marc-charset__farsi.marc")).unwrap_err();
     assert!(err.to_string().contains("not MARC"), "{err}");
-    let err = import(
-        &catalogue,
-        &shared("western/marc-perl/marc-xml__invalid.xml"),
-    )
-    .unwrap_err();
+    let err = import(&catalogue, &shared("western/marc-perl/marc-xml__invalid.xml")).unwrap_err();
     assert!(matches!(err, Error::NotMarc { .. }), "{err}");
     let err = import(&catalogue, Path::new("/nonexistent/records.mrc")).unwrap_err();
-    assert!(
-        err.to_string().contains("/nonexistent/records.mrc"),
-        "{err}"
-    );
+    assert!(err.to_string().contains("/nonexistent/records.mrc"), "{err}");
 }
 
 #[test]
 fn danmarc_and_unimarc_are_refused_with_a_reason() {
-    for file in [
-        "western/yaz-5.34.0/marc-files/marc1.marc",
-        "western/ruby-marc/cp866_unimarc.marc",
-    ] {
+    for file in ["western/yaz-5.34.0/marc-files/marc1.marc", "western/ruby-marc/cp866_unimarc.marc"] {
         let data = std::fs::read(shared(file)).unwrap();
         let record = catalogue::read_records(&data).unwrap().next().unwrap();
         let reason = record.result.unwrap_err();
@@ -716,18 +421,11 @@ fn danmarc_and_unimarc_are_refused_with_a_reason() {
 fn marc8_cjk_is_stored_as_utf8() {
     let scratch = Scratch::new("cjk");
     let catalogue = scratch.catalogue("cjk");
-    let report = import(
-        &catalogue,
-        &shared("western/marc-perl/marc-charset__cjk1.marc"),
-    )
-    .unwrap();
+    let report = import(&catalogue, &shared("western/marc-perl/marc-charset__cjk1.marc")).unwrap();
     assert_eq!((report.created, report.converted), (1, 1));
     let bib = catalogue.bibs_after(None, 1).unwrap().remove(0);
     let text = String::from_utf8(bib.marc.clone()).expect("stored as UTF-8");
-    assert!(
-        text.contains("金田一") && text.contains("アイヌ語"),
-        "{text}"
-    );
+    assert!(text.contains("金田一") && text.contains("アイヌ語"), "{text}");
     assert_eq!(bib.marc[9], b'a', "Leader/09 says UTF-8 once stored");
     assert!(!text.contains('\u{1b}'), "no MARC-8 escapes remain");
 }
@@ -735,18 +433,9 @@ fn marc8_cjk_is_stored_as_utf8() {
 #[test]
 fn a_lying_leader_is_read_by_what_the_bytes_are() {
     let cases = [
-        (
-            "western/pymarc-5.4.0/utf8_without_leader_flag.dat",
-            SourceEncoding::Utf8DespiteLeader,
-        ),
-        (
-            "western/pymarc-5.4.0/utf8_with_leader_flag.dat",
-            SourceEncoding::Utf8,
-        ),
-        (
-            "western/ruby-marc/marc8_accented_chars.marc",
-            SourceEncoding::Marc8DespiteLeader,
-        ),
+        ("western/pymarc-5.4.0/utf8_without_leader_flag.dat", SourceEncoding::Utf8DespiteLeader),
+        ("western/pymarc-5.4.0/utf8_with_leader_flag.dat", SourceEncoding::Utf8),
+        ("western/ruby-marc/marc8_accented_chars.marc", SourceEncoding::Marc8DespiteLeader),
         ("western/pymarc-5.4.0/marc8.dat", SourceEncoding::Marc8),
     ];
     for (file, expected) in cases {
@@ -765,8 +454,7 @@ fn a_changed_record_updates_in_place_and_feeds_the_change() {
     let bib = catalogue.bibs_after(None, 1).unwrap().remove(0);
     let mut record = bib.record().unwrap();
     let number = record.control_number().unwrap().to_string();
-    if let Some(catalogue::Field::Data { subfields, .. }) =
-        record.fields.iter_mut().find(|f| f.tag().as_str() == "245")
+    if let Some(catalogue::Field::Data { subfields, .. }) = record.fields.iter_mut().find(|f| f.tag().as_str() == "245")
     {
         subfields[0].value = "A corrected title".into();
     }
@@ -776,27 +464,11 @@ fn a_changed_record_updates_in_place_and_feeds_the_change() {
     assert_eq!((stored.version, stored.source.as_str()), (2, "fix.mrc"));
     assert!(String::from_utf8_lossy(&stored.marc).contains("A corrected title"));
     assert_eq!(
-        catalogue
-            .find_by_control_number(
-                bib.record().unwrap().control_organisation().unwrap_or(""),
-                &number
-            )
-            .unwrap(),
+        catalogue.find_by_control_number(bib.record().unwrap().control_organisation().unwrap_or(""), &number).unwrap(),
         Some(bib.id)
     );
-    let kinds: Vec<_> = catalogue
-        .changes_after(0, 10)
-        .unwrap()
-        .iter()
-        .map(|c| c.kind)
-        .collect();
-    assert_eq!(
-        kinds,
-        [
-            catalogue::ChangeKind::Created,
-            catalogue::ChangeKind::Updated
-        ]
-    );
+    let kinds: Vec<_> = catalogue.changes_after(0, 10).unwrap().iter().map(|c| c.kind).collect();
+    assert_eq!(kinds, [catalogue::ChangeKind::Created, catalogue::ChangeKind::Updated]);
 }
 
 #[test]
@@ -809,18 +481,10 @@ fn a_newer_schema_is_refused_with_a_clear_message() {
     {
         let db = redb::Database::create(&path).unwrap();
         let txn = db.begin_write().unwrap();
-        txn.open_table(redb::TableDefinition::<&str, u64>::new("meta"))
-            .unwrap()
-            .insert("schema_version", 99)
-            .unwrap();
+        txn.open_table(redb::TableDefinition::<&str, u64>::new("meta")).unwrap().insert("schema_version", 99).unwrap();
         txn.commit().unwrap();
     }
-    let err = Catalogue::open(&scratch.layout, &code)
-        .err()
-        .expect("must refuse");
+    let err = Catalogue::open(&scratch.layout, &code).err().expect("must refuse");
     let message = err.to_string();
-    assert!(
-        message.contains("99") && message.contains("upgrade"),
-        "{message}"
-    );
+    assert!(message.contains("99") && message.contains("upgrade"), "{message}");
 }

@@ -11,8 +11,7 @@ use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use catalogue::{
-    Catalogue, Change, ChangeKind, DataLayout, Field, Outcome, Record, StoredBib, Subfield, System,
-    Tag, TenantCode,
+    Catalogue, Change, ChangeKind, DataLayout, Field, Outcome, Record, StoredBib, Subfield, System, Tag, TenantCode,
 };
 use proptest::collection::vec;
 use proptest::prelude::*;
@@ -26,14 +25,7 @@ const ORGANISATIONS: [Option<&str>; 4] = [None, Some("JTNDL"), Some("DLC"), Some
 /// importing it updates the record the first created.
 const NUMBERS: [&str; 4] = ["jp0001", "jp0002", " jp0001 ", "2016123456"];
 
-const TITLES: [&str; 6] = [
-    "ぐりとぐら",
-    "こゝろ",
-    "吾輩は猫である",
-    "銀河鉄道の夜",
-    "i",
-    "羅生門",
-];
+const TITLES: [&str; 6] = ["ぐりとぐら", "こゝろ", "吾輩は猫である", "銀河鉄道の夜", "i", "羅生門"];
 
 /// 020 $a values and the ISBN-13 each one stands for; the last has a wrong check digit and is
 /// never indexed. ぐりとぐら and 岩波文庫's こゝろ appear in several forms.
@@ -78,11 +70,7 @@ enum Op {
     /// stored (with its generated 001). Must change nothing.
     Reimport { nth: usize, as_stored: bool },
     /// The n-th live record with the same 003 + 001 and another title and ISBNs.
-    Edit {
-        nth: usize,
-        title: usize,
-        isbns: Vec<usize>,
-    },
+    Edit { nth: usize, title: usize, isbns: Vec<usize> },
     /// Delete the n-th live record.
     Delete { nth: usize },
     /// Delete a bib id that is not live: `false`, no change.
@@ -99,18 +87,8 @@ fn spec() -> impl Strategy<Value = Spec> {
         1 => Just(Number::Missing),
         1 => Just(Number::Blank),
     ];
-    (
-        0..ORGANISATIONS.len(),
-        number,
-        0..TITLES.len(),
-        vec(0..ISBNS.len(), 0..=2),
-    )
-        .prop_map(|(organisation, number, title, isbns)| Spec {
-            organisation,
-            number,
-            title,
-            isbns,
-        })
+    (0..ORGANISATIONS.len(), number, 0..TITLES.len(), vec(0..ISBNS.len(), 0..=2))
+        .prop_map(|(organisation, number, title, isbns)| Spec { organisation, number, title, isbns })
 }
 
 fn op() -> impl Strategy<Value = Op> {
@@ -137,10 +115,7 @@ fn tag(name: &str) -> Tag {
 }
 
 fn control(name: &str, value: &str) -> Field {
-    Field::Control {
-        tag: tag(name),
-        value: value.to_string(),
-    }
+    Field::Control { tag: tag(name), value: value.to_string() }
 }
 
 fn data(name: &str, ind1: char, ind2: char, subfields: &[(char, &str)]) -> Field {
@@ -148,28 +123,14 @@ fn data(name: &str, ind1: char, ind2: char, subfields: &[(char, &str)]) -> Field
         tag: tag(name),
         ind1,
         ind2,
-        subfields: subfields
-            .iter()
-            .map(|&(code, value)| Subfield {
-                code,
-                value: value.to_string(),
-            })
-            .collect(),
+        subfields: subfields.iter().map(|&(code, value)| Subfield { code, value: value.to_string() }).collect(),
     }
 }
 
 /// The 020s and 245 of a record with this title and these ISBNs.
 fn description(title: usize, isbns: &[usize]) -> Vec<Field> {
-    let mut fields: Vec<Field> = isbns
-        .iter()
-        .map(|&i| data("020", ' ', ' ', &[('a', ISBNS[i].0)]))
-        .collect();
-    fields.push(data(
-        "245",
-        '1',
-        '0',
-        &[('a', TITLES[title]), ('c', "作者不詳")],
-    ));
+    let mut fields: Vec<Field> = isbns.iter().map(|&i| data("020", ' ', ' ', &[('a', ISBNS[i].0)])).collect();
+    fields.push(data("245", '1', '0', &[('a', TITLES[title]), ('c', "作者不詳")]));
     fields
 }
 
@@ -185,10 +146,7 @@ impl Spec {
             fields.push(control("003", organisation));
         }
         fields.extend(description(self.title, &self.isbns));
-        Record {
-            leader: LEADER.to_string(),
-            fields,
-        }
+        Record { leader: LEADER.to_string(), fields }
     }
 }
 
@@ -213,16 +171,10 @@ fn organisation_of(record: &Record) -> String {
 fn with_number(record: &Record, number: &str) -> Record {
     let mut record = record.clone();
     let tag_001 = tag("001");
-    if let Some(Field::Control { value, .. }) =
-        record.fields.iter_mut().find(|f| f.tag() == tag_001)
-    {
+    if let Some(Field::Control { value, .. }) = record.fields.iter_mut().find(|f| f.tag() == tag_001) {
         *value = number.to_string();
     } else {
-        let at = record
-            .fields
-            .iter()
-            .position(|f| f.tag() > tag_001)
-            .unwrap_or(record.fields.len());
+        let at = record.fields.iter().position(|f| f.tag() > tag_001).unwrap_or(record.fields.len());
         record.fields.insert(at, control("001", number));
     }
     record
@@ -235,11 +187,7 @@ fn carries(record: &Record, isbn13: &str) -> bool {
         .iter()
         .filter(|f| f.tag() == tag("020"))
         .flat_map(|f| f.subfield_values('a'))
-        .any(|value| {
-            ISBNS
-                .iter()
-                .any(|&(form, canonical)| form == value && canonical == Some(isbn13))
-        })
+        .any(|value| ISBNS.iter().any(|&(form, canonical)| form == value && canonical == Some(isbn13)))
 }
 
 // ---------------------------------------------------------------------------------------
@@ -277,9 +225,7 @@ struct Model {
 impl Model {
     fn nth_live(&self, nth: usize) -> Option<&Live> {
         let len = self.live.len();
-        (len > 0)
-            .then(|| self.live.values().nth(nth % len))
-            .flatten()
+        (len > 0).then(|| self.live.values().nth(nth % len)).flatten()
     }
 
     /// Checks one outcome of an `upsert` against the model and applies it; pushes the change
@@ -295,28 +241,18 @@ impl Model {
         let (number, stored) = match number_of(&record) {
             Some(number) => (number, record.clone()),
             None => {
-                let known = self
-                    .generated
-                    .iter()
-                    .find(|(content, _)| *content == record)
-                    .map(|(_, n)| n.clone());
+                let known = self.generated.iter().find(|(content, _)| *content == record).map(|(_, n)| n.clone());
                 let number = match known {
                     Some(number) => number,
                     None => {
                         // Content never seen: the store made a number up; learn it from the
                         // record it stored.
                         let Outcome::Created(id) = outcome else {
-                            panic!(
-                                "a record without 001 never imported before gave {outcome:?}: {record:?}"
-                            )
+                            panic!("a record without 001 never imported before gave {outcome:?}: {record:?}")
                         };
                         let bib = catalogue.get(id)?.ok_or("a Created bib is missing")?;
-                        let number =
-                            number_of(&bib.record()?).ok_or("a stored record has no 001")?;
-                        assert!(
-                            number.starts_with("SH"),
-                            "generated control number {number:?}"
-                        );
+                        let number = number_of(&bib.record()?).ok_or("a stored record has no 001")?;
+                        assert!(number.starts_with("SH"), "generated control number {number:?}");
                         assert!(
                             self.generated.iter().all(|(_, other)| *other != number),
                             "two different records without 001 were given the same number {number}"
@@ -345,20 +281,9 @@ impl Model {
                 let Outcome::Created(id) = outcome else {
                     panic!("{key:?} is not in the catalogue: expected Created, got {outcome:?}")
                 };
-                assert!(
-                    self.live.values().all(|l| l.id != id),
-                    "bib id {id} given to {key:?} is in use"
-                );
-                self.live.insert(
-                    key.clone(),
-                    Live {
-                        id,
-                        stored,
-                        imported: record,
-                        version: 1,
-                        source: source.to_string(),
-                    },
-                );
+                assert!(self.live.values().all(|l| l.id != id), "bib id {id} given to {key:?} is in use");
+                self.live
+                    .insert(key.clone(), Live { id, stored, imported: record, version: 1, source: source.to_string() });
                 changes.push((ChangeKind::Created, id));
                 Outcome::Created(id)
             }
@@ -374,10 +299,7 @@ impl Model {
         let new = catalogue.changes_after(last, usize::MAX)?;
         let seqs: Vec<u64> = new.iter().map(|c| c.seq).collect();
         let want: Vec<u64> = (last + 1..=last + expected.len() as u64).collect();
-        assert_eq!(
-            seqs, want,
-            "sequence numbers of the changes appended after {last}"
-        );
+        assert_eq!(seqs, want, "sequence numbers of the changes appended after {last}");
         let got: Vec<(ChangeKind, u64)> = new.iter().map(|c| (c.kind, c.bib_id)).collect();
         assert_eq!(got, expected, "changes appended after seq {last}");
         self.journal.extend_from_slice(&new);
@@ -401,21 +323,13 @@ fn check(catalogue: &Catalogue, model: &Model) -> TestResult {
             break;
         }
         for bib in page {
-            assert!(
-                after < Some(bib.id),
-                "bibs_after({after:?}) gave bib {} out of order",
-                bib.id
-            );
+            assert!(after < Some(bib.id), "bibs_after({after:?}) gave bib {} out of order", bib.id);
             after = Some(bib.id);
             scanned.insert(bib.id, bib);
         }
     }
     let live_ids: BTreeSet<u64> = model.live.values().map(|l| l.id).collect();
-    assert_eq!(
-        scanned.keys().copied().collect::<BTreeSet<_>>(),
-        live_ids,
-        "bib ids of a full scan"
-    );
+    assert_eq!(scanned.keys().copied().collect::<BTreeSet<_>>(), live_ids, "bib ids of a full scan");
 
     for ((organisation, number), live) in &model.live {
         assert_eq!(
@@ -424,26 +338,12 @@ fn check(catalogue: &Catalogue, model: &Model) -> TestResult {
             "find_by_control_number({organisation:?}, {number:?})"
         );
         let bib = &scanned[&live.id];
-        assert_eq!(
-            catalogue.get(live.id)?.as_ref(),
-            Some(bib),
-            "get({})",
-            live.id
-        );
-        assert_eq!(
-            bib.record()?.fields,
-            live.stored.fields,
-            "fields of bib {}",
-            live.id
-        );
+        assert_eq!(catalogue.get(live.id)?.as_ref(), Some(bib), "get({})", live.id);
+        assert_eq!(bib.record()?.fields, live.stored.fields, "fields of bib {}", live.id);
         assert_eq!(bib.version, live.version, "version of bib {}", live.id);
         assert_eq!(bib.source, live.source, "source of bib {}", live.id);
     }
-    for (organisation, number) in model
-        .seen
-        .iter()
-        .filter(|key| !model.live.contains_key(*key))
-    {
+    for (organisation, number) in model.seen.iter().filter(|key| !model.live.contains_key(*key)) {
         assert_eq!(
             catalogue.find_by_control_number(organisation, number)?,
             None,
@@ -452,12 +352,7 @@ fn check(catalogue: &Catalogue, model: &Model) -> TestResult {
     }
     for (form, isbn13) in ISBNS {
         let mut expected: Vec<u64> = match isbn13 {
-            Some(isbn13) => model
-                .live
-                .values()
-                .filter(|l| carries(&l.stored, isbn13))
-                .map(|l| l.id)
-                .collect(),
+            Some(isbn13) => model.live.values().filter(|l| carries(&l.stored, isbn13)).map(|l| l.id).collect(),
             None => Vec::new(),
         };
         let mut found = catalogue.find_by_isbn(form)?;
@@ -468,16 +363,9 @@ fn check(catalogue: &Catalogue, model: &Model) -> TestResult {
 
     // The feed: numbered 1, 2, 3… without gaps; what pruning left is exactly the tail.
     let total = model.journal.len() as u64;
-    assert!(
-        model.journal.iter().map(|c| c.seq).eq(1..=total),
-        "journal sequence numbers"
-    );
+    assert!(model.journal.iter().map(|c| c.seq).eq(1..=total), "journal sequence numbers");
     assert_eq!(catalogue.last_change_seq()?, total, "last_change_seq");
-    assert_eq!(
-        catalogue.changes_after(0, usize::MAX)?,
-        model.feed,
-        "the feed after pruning"
-    );
+    assert_eq!(catalogue.changes_after(0, usize::MAX)?, model.feed, "the feed after pruning");
     let mut paged = Vec::new();
     let mut after = 0;
     while let Some(last) = {
@@ -515,11 +403,7 @@ struct TempDir(PathBuf);
 impl TempDir {
     fn new() -> TempDir {
         static NEXT: AtomicUsize = AtomicUsize::new(0);
-        let name = format!(
-            "shiori-model-{}-{}",
-            std::process::id(),
-            NEXT.fetch_add(1, Ordering::Relaxed)
-        );
+        let name = format!("shiori-model-{}-{}", std::process::id(), NEXT.fetch_add(1, Ordering::Relaxed));
         let path = std::env::temp_dir().join(name);
         let _ = std::fs::remove_dir_all(&path);
         TempDir(path)
@@ -544,49 +428,29 @@ fn run(ops: &[Op]) -> TestResult {
     for (step, op) in ops.iter().enumerate() {
         let source = format!("step-{step}.mrc");
         let mut changes = Vec::new();
-        let import =
-            |records: Vec<Record>, model: &mut Model, changes: &mut Vec<(ChangeKind, u64)>| {
-                let outcomes = catalogue.upsert(records.clone(), &source)?;
-                assert_eq!(outcomes.len(), records.len(), "one outcome per record");
-                for (record, outcome) in records.into_iter().zip(outcomes) {
-                    model.upsert(&catalogue, record, outcome, &source, changes)?;
-                }
-                TestResult::Ok(())
-            };
+        let import = |records: Vec<Record>, model: &mut Model, changes: &mut Vec<(ChangeKind, u64)>| {
+            let outcomes = catalogue.upsert(records.clone(), &source)?;
+            assert_eq!(outcomes.len(), records.len(), "one outcome per record");
+            for (record, outcome) in records.into_iter().zip(outcomes) {
+                model.upsert(&catalogue, record, outcome, &source, changes)?;
+            }
+            TestResult::Ok(())
+        };
         match op {
-            Op::Import(specs) => import(
-                specs.iter().map(Spec::record).collect(),
-                &mut model,
-                &mut changes,
-            )?,
+            Op::Import(specs) => import(specs.iter().map(Spec::record).collect(), &mut model, &mut changes)?,
             Op::Reimport { nth, as_stored } => {
                 if let Some(live) = model.nth_live(*nth) {
-                    let record = if *as_stored {
-                        live.stored.clone()
-                    } else {
-                        live.imported.clone()
-                    };
+                    let record = if *as_stored { live.stored.clone() } else { live.imported.clone() };
                     import(vec![record], &mut model, &mut changes)?;
-                    assert!(
-                        changes.is_empty(),
-                        "re-importing an identical record changed it"
-                    );
+                    assert!(changes.is_empty(), "re-importing an identical record changed it");
                 }
             }
             Op::Edit { nth, title, isbns } => {
                 if let Some(live) = model.nth_live(*nth) {
-                    let mut fields: Vec<Field> = live
-                        .stored
-                        .fields
-                        .iter()
-                        .filter(|f| f.tag().is_control())
-                        .cloned()
-                        .collect();
+                    let mut fields: Vec<Field> =
+                        live.stored.fields.iter().filter(|f| f.tag().is_control()).cloned().collect();
                     fields.extend(description(*title, isbns));
-                    let record = Record {
-                        leader: LEADER.to_string(),
-                        fields,
-                    };
+                    let record = Record { leader: LEADER.to_string(), fields };
                     import(vec![record], &mut model, &mut changes)?;
                 }
             }
@@ -601,25 +465,12 @@ fn run(ops: &[Op]) -> TestResult {
             }
             Op::DeleteMissing => {
                 let live: BTreeSet<u64> = model.live.values().map(|l| l.id).collect();
-                let id = model
-                    .deleted
-                    .iter()
-                    .rev()
-                    .copied()
-                    .find(|id| !live.contains(id))
-                    .unwrap_or(1_000_000);
-                assert!(
-                    !catalogue.delete(id)?,
-                    "delete({id}) of a bib that is not there"
-                );
+                let id = model.deleted.iter().rev().copied().find(|id| !live.contains(id)).unwrap_or(1_000_000);
+                assert!(!catalogue.delete(id)?, "delete({id}) of a bib that is not there");
             }
             Op::Prune { checkpoint } => {
                 let below = model.feed.iter().filter(|c| c.seq < *checkpoint).count() as u64;
-                assert_eq!(
-                    catalogue.prune_changes_below(*checkpoint)?,
-                    below,
-                    "prune below {checkpoint}"
-                );
+                assert_eq!(catalogue.prune_changes_below(*checkpoint)?, below, "prune below {checkpoint}");
                 model.feed.retain(|c| c.seq >= *checkpoint);
             }
             Op::Reopen => {
@@ -651,43 +502,17 @@ fn a_scripted_sequence_agrees_with_the_model() -> TestResult {
         title,
         isbns: isbns.to_vec(),
     };
-    let without = |number, title, isbns: &[usize]| Spec {
-        organisation: 1,
-        number,
-        title,
-        isbns: isbns.to_vec(),
-    };
+    let without = |number, title, isbns: &[usize]| Spec { organisation: 1, number, title, isbns: isbns.to_vec() };
     run(&[
-        Op::Import(vec![
-            given(1, 0, 0, &[1]),
-            given(2, 1, 1, &[4, 6]),
-            without(Number::Missing, 2, &[0]),
-        ]),
+        Op::Import(vec![given(1, 0, 0, &[1]), given(2, 1, 1, &[4, 6]), without(Number::Missing, 2, &[0])]),
         // The same three again: nothing changes, not even the record without 001.
-        Op::Import(vec![
-            given(1, 0, 0, &[1]),
-            given(2, 1, 1, &[4, 6]),
-            without(Number::Missing, 2, &[0]),
-        ]),
+        Op::Import(vec![given(1, 0, 0, &[1]), given(2, 1, 1, &[4, 6]), without(Number::Missing, 2, &[0])]),
         // " jp0001 " is jp0001: an update of the first record, found by its ISBN-10 form.
         Op::Import(vec![given(1, 2, 3, &[2])]),
-        Op::Reimport {
-            nth: 0,
-            as_stored: false,
-        },
-        Op::Reimport {
-            nth: 0,
-            as_stored: true,
-        },
-        Op::Edit {
-            nth: 1,
-            title: 4,
-            isbns: vec![3],
-        },
-        Op::Import(vec![
-            without(Number::Blank, 5, &[]),
-            without(Number::Blank, 5, &[]),
-        ]),
+        Op::Reimport { nth: 0, as_stored: false },
+        Op::Reimport { nth: 0, as_stored: true },
+        Op::Edit { nth: 1, title: 4, isbns: vec![3] },
+        Op::Import(vec![without(Number::Blank, 5, &[]), without(Number::Blank, 5, &[])]),
         Op::Prune { checkpoint: 4 },
         Op::Reopen,
         Op::Delete { nth: 0 },

@@ -19,16 +19,8 @@ fn our_view(catalogue: &catalogue::Catalogue) -> Vec<String> {
         for field in &record.fields {
             lines.push(match field {
                 Field::Control { tag, value } => format!("{tag} {value}"),
-                Field::Data {
-                    tag,
-                    ind1,
-                    ind2,
-                    subfields,
-                } => {
-                    let subs: Vec<String> = subfields
-                        .iter()
-                        .map(|s| format!("${}{}", s.code, s.value))
-                        .collect();
+                Field::Data { tag, ind1, ind2, subfields } => {
+                    let subs: Vec<String> = subfields.iter().map(|s| format!("${}{}", s.code, s.value)).collect();
                     format!("{tag} {ind1}{ind2} {}", subs.join(""))
                 }
             });
@@ -66,16 +58,8 @@ fn pymarc_view(path: &Path, kind: &str) -> Vec<String> {
         .arg(kind)
         .output()
         .expect("python3 with pymarc (installed by .ci/run)");
-    assert!(
-        output.status.success(),
-        "pymarc: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    String::from_utf8(output.stdout)
-        .unwrap()
-        .lines()
-        .map(str::to_string)
-        .collect()
+    assert!(output.status.success(), "pymarc: {}", String::from_utf8_lossy(&output.stderr));
+    String::from_utf8(output.stdout).unwrap().lines().map(str::to_string).collect()
 }
 
 fn export_to(catalogue: &catalogue::Catalogue, format: ExportFormat, path: &Path) {
@@ -103,10 +87,7 @@ fn loaded(scratch: &Scratch) -> catalogue::Catalogue {
 }
 
 /// A catalogue loaded with the test sets and exported to a file in `format`.
-fn exported(
-    name: &str,
-    format: ExportFormat,
-) -> (Scratch, catalogue::Catalogue, std::path::PathBuf) {
+fn exported(name: &str, format: ExportFormat) -> (Scratch, catalogue::Catalogue, std::path::PathBuf) {
     let scratch = Scratch::new(name);
     let catalogue = loaded(&scratch);
     let path = scratch.layout.root().join(match format {
@@ -146,11 +127,7 @@ fn pymarc_reads_the_marcxml_export_and_xmllint_validates_it() {
         .arg(&path)
         .output()
         .expect("xmllint (libxml2-utils, installed by .ci/run)");
-    assert!(
-        output.status.success(),
-        "xmllint: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
+    assert!(output.status.success(), "xmllint: {}", String::from_utf8_lossy(&output.stderr));
     assert!(String::from_utf8_lossy(&output.stderr).contains("validates"));
     let ours = our_view(&catalogue);
     let theirs = pymarc_view(&path, "xml");
@@ -158,15 +135,9 @@ fn pymarc_reads_the_marcxml_export_and_xmllint_validates_it() {
 
     // And our own reader takes the export back unchanged.
     let data = std::fs::read(&path).unwrap();
-    let back: Vec<_> = catalogue::read_records(&data)
-        .unwrap()
-        .map(|r| r.result.unwrap().0)
-        .collect();
+    let back: Vec<_> = catalogue::read_records(&data).unwrap().map(|r| r.result.unwrap().0).collect();
     let stored = stored_fields(&catalogue);
-    assert_eq!(
-        back.iter().map(|r| r.fields.clone()).collect::<Vec<_>>(),
-        stored
-    );
+    assert_eq!(back.iter().map(|r| r.fields.clone()).collect::<Vec<_>>(), stored);
 }
 
 #[test]
@@ -179,28 +150,14 @@ fn yaz_marcdump_round_trips_the_export_byte_for_byte() {
         .stdin(Stdio::null())
         .output()
         .expect("yaz-marcdump (yaz, installed by .ci/run)");
-    assert!(
-        output.status.success(),
-        "yaz-marcdump: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
+    assert!(output.status.success(), "yaz-marcdump: {}", String::from_utf8_lossy(&output.stderr));
     assert_eq!(output.stdout.len(), original.len());
-    assert!(
-        output.stdout == original,
-        "yaz-marcdump rewrote the export differently"
-    );
+    assert!(output.stdout == original, "yaz-marcdump rewrote the export differently");
 
     // yaz's own MARCXML of our export is read by us into the same records.
-    let xml = Command::new("yaz-marcdump")
-        .args(["-i", "marc", "-o", "marcxml"])
-        .arg(&path)
-        .output()
-        .unwrap();
+    let xml = Command::new("yaz-marcdump").args(["-i", "marc", "-o", "marcxml"]).arg(&path).output().unwrap();
     assert!(xml.status.success());
-    let back: Vec<_> = catalogue::read_records(&xml.stdout)
-        .unwrap()
-        .map(|r| r.result.unwrap().0.fields)
-        .collect();
+    let back: Vec<_> = catalogue::read_records(&xml.stdout).unwrap().map(|r| r.result.unwrap().0.fields).collect();
     let stored = stored_fields(&catalogue);
     assert_eq!(back, stored);
 }

@@ -25,18 +25,12 @@ fn index_titles(titles: &[&str]) -> anyhow::Result<Fixture> {
                 .set_index_option(IndexRecordOption::WithFreqsAndPositions);
             (
                 *view,
-                builder.add_text_field(
-                    view.tokenizer_name(),
-                    TextOptions::default().set_indexing_options(indexing),
-                ),
+                builder.add_text_field(view.tokenizer_name(), TextOptions::default().set_indexing_options(indexing)),
             )
         })
         .collect();
     let index = Index::create_in_ram(builder.build());
-    register_japanese_tokenizers(
-        index.tokenizers(),
-        Arc::new(tokenizer_dict::JapaneseAnalyzer::new()?),
-    );
+    register_japanese_tokenizers(index.tokenizers(), Arc::new(tokenizer_dict::JapaneseAnalyzer::new()?));
     let mut writer = index.writer(50_000_000)?;
     for title in titles {
         let mut document = doc!();
@@ -51,36 +45,22 @@ fn index_titles(titles: &[&str]) -> anyhow::Result<Fixture> {
 
 impl Fixture {
     fn field(&self, view: TokenView) -> anyhow::Result<Field> {
-        self.fields
-            .iter()
-            .find(|(v, _)| *v == view)
-            .map(|(_, f)| *f)
-            .ok_or_else(|| anyhow::anyhow!("no field"))
+        self.fields.iter().find(|(v, _)| *v == view).map(|(_, f)| *f).ok_or_else(|| anyhow::anyhow!("no field"))
     }
 
     /// Documents matching `query` analysed by `view`: all of its tokens, in order.
     fn count(&self, view: TokenView, query: &str) -> anyhow::Result<usize> {
         let field = self.field(view)?;
-        let mut analyzer: TextAnalyzer = self
-            .index
-            .tokenizers()
-            .get(view.tokenizer_name())
-            .ok_or_else(|| anyhow::anyhow!("tokenizer"))?;
+        let mut analyzer: TextAnalyzer =
+            self.index.tokenizers().get(view.tokenizer_name()).ok_or_else(|| anyhow::anyhow!("tokenizer"))?;
         let mut stream = analyzer.token_stream(query);
         let mut terms = Vec::new();
         while stream.advance() {
-            terms.push((
-                stream.token().position,
-                Term::from_field_text(field, &stream.token().text),
-            ));
+            terms.push((stream.token().position, Term::from_field_text(field, &stream.token().text)));
         }
         if view == TokenView::Bigrams && terms.len() > 1 {
             // Unigrams (one-character words) share positions with bigrams: query by bigrams.
-            terms.retain(|(_, term)| {
-                term.value()
-                    .as_str()
-                    .is_some_and(|t| t.chars().count() == 2)
-            });
+            terms.retain(|(_, term)| term.value().as_str().is_some_and(|t| t.chars().count() == 2));
         }
         let query: Box<dyn Query> = match terms.len() {
             0 => return Ok(0),
@@ -92,11 +72,7 @@ impl Fixture {
                 terms
                     .into_iter()
                     .map(|(_, term)| {
-                        (
-                            Occur::Must,
-                            Box::new(TermQuery::new(term, IndexRecordOption::Basic))
-                                as Box<dyn Query>,
-                        )
+                        (Occur::Must, Box::new(TermQuery::new(term, IndexRecordOption::Basic)) as Box<dyn Query>)
                     })
                     .collect(),
             )),

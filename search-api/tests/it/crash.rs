@@ -13,8 +13,7 @@ use catalogue::{Catalogue, ChangeKind, DataLayout, TenantCode};
 type TestResult<T = ()> = Result<T, Box<dyn std::error::Error>>;
 
 /// 7,495 LC records of Japanese books, all with 003 DLC and a distinct 001.
-const FIXTURE: &str =
-    "../../shared/fixtures/japanese/lc-jpn-subset/lc_booksall_2016_part01_jpn.mrc";
+const FIXTURE: &str = "../../shared/fixtures/japanese/lc-jpn-subset/lc_booksall_2016_part01_jpn.mrc";
 
 /// Copies of the fixture in the input, each with its own control numbers: 59,960 records.
 const COPIES: usize = 8;
@@ -53,9 +52,7 @@ fn split(data: &[u8]) -> TestResult<Vec<&[u8]>> {
         let length = number(data.get(at..at + 5).ok_or("truncated leader")?)?;
         let record = data.get(at..at + length).ok_or("truncated record")?;
         if record.last() != Some(&0x1D) {
-            return Err(
-                format!("the record at byte {at} does not end where its length says").into(),
-            );
+            return Err(format!("the record at byte {at} does not end where its length says").into());
         }
         records.push(record);
         at += length;
@@ -75,10 +72,7 @@ fn renumber(raw: &[u8], suffix: usize) -> TestResult<(Vec<u8>, (String, String))
     let (mut organisation, mut control) = (String::new(), None);
     for entry in directory.chunks_exact(12) {
         let (length, start) = (number(&entry[3..7])?, number(&entry[7..12])?);
-        let mut data = raw
-            .get(base + start..base + start + length)
-            .ok_or("field outside its record")?
-            .to_vec();
+        let mut data = raw.get(base + start..base + start + length).ok_or("field outside its record")?.to_vec();
         let text = || std::str::from_utf8(&data[..data.len() - 1]).map(|t| t.trim().to_string());
         match &entry[..3] {
             b"001" => {
@@ -125,11 +119,7 @@ fn write_input(path: &Path) -> TestResult<Vec<(String, String)>> {
             keys.push(key);
         }
     }
-    assert_eq!(
-        keys.iter().collect::<BTreeSet<_>>().len(),
-        keys.len(),
-        "control numbers of the input are distinct"
-    );
+    assert_eq!(keys.iter().collect::<BTreeSet<_>>().len(), keys.len(), "control numbers of the input are distinct");
     std::fs::write(path, out)?;
     Ok(keys)
 }
@@ -140,11 +130,7 @@ fn shiori() -> Command {
 
 /// Opens the catalogue after a crash and checks it holds a consistent start of the input;
 /// returns how many records it holds.
-fn check_consistent(
-    layout: &DataLayout,
-    tenant: &TenantCode,
-    input: &[(String, String)],
-) -> TestResult<usize> {
+fn check_consistent(layout: &DataLayout, tenant: &TenantCode, input: &[(String, String)]) -> TestResult<usize> {
     let catalogue = Catalogue::open(layout, tenant)?;
     let len = usize::try_from(catalogue.len()?)?;
 
@@ -157,37 +143,20 @@ fn check_consistent(
         after = Some(last.id);
         for bib in page {
             let record = bib.record()?;
-            let organisation = record
-                .control_organisation()
-                .unwrap_or_default()
-                .to_string();
-            let number = record
-                .control_number()
-                .ok_or("a stored record without 001")?
-                .to_string();
+            let organisation = record.control_organisation().unwrap_or_default().to_string();
+            let number = record.control_number().ok_or("a stored record without 001")?.to_string();
             if let Some(other) = bibs.insert((organisation, number), bib.id) {
                 panic!("bibs {other} and {} have the same control number", bib.id);
             }
         }
     }
-    assert_eq!(
-        bibs.len(),
-        len,
-        "len() against the distinct control numbers of a full scan"
-    );
+    assert_eq!(bibs.len(), len, "len() against the distinct control numbers of a full scan");
 
     // Batches are committed in file order, each whole or not at all: what survived is the
     // start of the file, not a record more or less.
-    assert!(
-        len <= input.len(),
-        "{len} records stored from an input of {}",
-        input.len()
-    );
+    assert!(len <= input.len(), "{len} records stored from an input of {}", input.len());
     let start: BTreeSet<&(String, String)> = input[..len].iter().collect();
-    assert!(
-        bibs.keys().eq(start.iter().copied()),
-        "the stored records are not the first {len} of the input"
-    );
+    assert!(bibs.keys().eq(start.iter().copied()), "the stored records are not the first {len} of the input");
 
     for ((organisation, number), id) in &bibs {
         assert_eq!(
@@ -199,14 +168,8 @@ fn check_consistent(
 
     // Only creates happened: one Created change per record, numbered 1, 2, 3…
     let changes = catalogue.changes_after(0, usize::MAX)?;
-    assert!(
-        changes.iter().all(|c| c.kind == ChangeKind::Created),
-        "a change other than Created"
-    );
-    assert!(
-        changes.iter().map(|c| c.seq).eq(1..=len as u64),
-        "change sequence numbers are not 1..={len}"
-    );
+    assert!(changes.iter().all(|c| c.kind == ChangeKind::Created), "a change other than Created");
+    assert!(changes.iter().map(|c| c.seq).eq(1..=len as u64), "change sequence numbers are not 1..={len}");
     assert_eq!(catalogue.last_change_seq()?, len as u64, "last_change_seq");
     let changed: BTreeSet<u64> = changes.iter().map(|c| c.bib_id).collect();
     assert!(
@@ -226,34 +189,17 @@ fn an_import_killed_midway_leaves_a_consistent_catalogue_and_resumes() -> TestRe
     let data = dir.0.join("data");
 
     for code in [TENANT, WARM_UP] {
-        let created = shiori()
-            .arg("--data")
-            .arg(&data)
-            .args(["tenant", "create", code, "--name", "栞市立図書館"])
-            .output()?;
-        assert!(
-            created.status.success(),
-            "tenant create: {}",
-            String::from_utf8_lossy(&created.stderr)
-        );
+        let created =
+            shiori().arg("--data").arg(&data).args(["tenant", "create", code, "--name", "栞市立図書館"]).output()?;
+        assert!(created.status.success(), "tenant create: {}", String::from_utf8_lossy(&created.stderr));
     }
     let layout = DataLayout::new(&data);
     let tenant: TenantCode = TENANT.parse()?;
 
     // How long a whole import takes here, so the kills land at fractions of it.
     let started = Instant::now();
-    let warm_up = shiori()
-        .arg("--data")
-        .arg(&data)
-        .args(["import", "--tenant", WARM_UP])
-        .arg(&input)
-        .output()?;
-    assert_eq!(
-        warm_up.status.code(),
-        Some(0),
-        "import: {}",
-        String::from_utf8_lossy(&warm_up.stderr)
-    );
+    let warm_up = shiori().arg("--data").arg(&data).args(["import", "--tenant", WARM_UP]).arg(&input).output()?;
+    assert_eq!(warm_up.status.code(), Some(0), "import: {}", String::from_utf8_lossy(&warm_up.stderr));
     let whole = started.elapsed();
     std::fs::remove_dir_all(layout.tenant_dir(&WARM_UP.parse()?))?;
 
@@ -278,15 +224,9 @@ fn an_import_killed_midway_leaves_a_consistent_catalogue_and_resumes() -> TestRe
             child.kill()?; // SIGKILL: no destructor runs, the batch under way is not committed
         }
         let status = child.wait()?;
-        assert!(
-            !finished || status.success(),
-            "the import failed on its own: {status}"
-        );
+        assert!(!finished || status.success(), "the import failed on its own: {status}");
         let now = check_consistent(&layout, &tenant, &keys)?;
-        assert!(
-            now >= stored,
-            "{stored} records stored before the crash, {now} after"
-        );
+        assert!(now >= stored, "{stored} records stored before the crash, {now} after");
         eprintln!(
             "after {:?} ({}): {now} of {total} records stored",
             whole.mul_f64(fraction),
@@ -298,27 +238,10 @@ fn an_import_killed_midway_leaves_a_consistent_catalogue_and_resumes() -> TestRe
             midway += usize::from(0 < stored && stored < total);
         }
     }
-    assert!(
-        midway >= 1,
-        "none of {kills} kills landed in the middle of the import (a whole one takes {whole:?})"
-    );
+    assert!(midway >= 1, "none of {kills} kills landed in the middle of the import (a whole one takes {whole:?})");
 
-    let output = shiori()
-        .arg("--data")
-        .arg(&data)
-        .args(["import", "--tenant", TENANT])
-        .arg(&input)
-        .output()?;
-    assert_eq!(
-        output.status.code(),
-        Some(0),
-        "re-run import: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    assert_eq!(
-        check_consistent(&layout, &tenant, &keys)?,
-        total,
-        "records after the re-run import"
-    );
+    let output = shiori().arg("--data").arg(&data).args(["import", "--tenant", TENANT]).arg(&input).output()?;
+    assert_eq!(output.status.code(), Some(0), "re-run import: {}", String::from_utf8_lossy(&output.stderr));
+    assert_eq!(check_consistent(&layout, &tenant, &keys)?, total, "records after the re-run import");
     Ok(())
 }

@@ -5,24 +5,10 @@ use tokenizer_dict::{JapaneseAnalyzer, normalize};
 #[test]
 fn empty_and_blank_text() -> Result<(), Box<dyn std::error::Error>> {
     let analyzer = JapaneseAnalyzer::new()?;
-    for input in [
-        "",
-        " ",
-        "\u{3000}\t\n",
-        "、。・「」",
-        "???",
-        "\u{200B}\u{FEFF}",
-    ] {
+    for input in ["", " ", "\u{3000}\t\n", "、。・「」", "???", "\u{200B}\u{FEFF}"] {
         let analysis = analyzer.analyze(input)?;
-        assert!(
-            analysis.morphemes.is_empty(),
-            "{input:?}: {:?}",
-            analysis.morphemes
-        );
-        assert!(
-            analysis.bigrams.is_empty() && analysis.keys.exact.is_empty(),
-            "{input:?}"
-        );
+        assert!(analysis.morphemes.is_empty(), "{input:?}: {:?}", analysis.morphemes);
+        assert!(analysis.bigrams.is_empty() && analysis.keys.exact.is_empty(), "{input:?}");
     }
     Ok(())
 }
@@ -64,23 +50,11 @@ fn control_characters_emoji_and_rare_cjk() -> Result<(), Box<dyn std::error::Err
     for input in cases {
         let analysis = analyzer.analyze(input)?;
         for m in &analysis.morphemes {
-            assert_eq!(
-                input.get(m.start..m.end),
-                Some(m.surface.as_str()),
-                "{input:?}: {m:?}"
-            );
+            assert_eq!(input.get(m.start..m.end), Some(m.surface.as_str()), "{input:?}: {m:?}");
         }
         let once = normalize(input);
-        assert_eq!(
-            normalize(once.as_str()).as_str(),
-            once.as_str(),
-            "{input:?}"
-        );
-        assert!(
-            !once.as_str().chars().any(|c| c.is_control()),
-            "{input:?} -> {:?}",
-            once.as_str()
-        );
+        assert_eq!(normalize(once.as_str()).as_str(), once.as_str(), "{input:?}");
+        assert!(!once.as_str().chars().any(|c| c.is_control()), "{input:?} -> {:?}", once.as_str());
     }
     // Supplementary-plane kanji survive normalisation and make bigrams; 𠮷 (U+20BB7) is
     // an 異体字 of 吉 and folds to it, so 𠮷野家 and 吉野家 meet.
@@ -96,11 +70,7 @@ fn control_characters_emoji_and_rare_cjk() -> Result<(), Box<dyn std::error::Err
 fn json_with_invalid_surrogates_is_refused_cleanly() -> Result<(), Box<dyn std::error::Error>> {
     let analyzer = JapaneseAnalyzer::new()?;
     // A lone surrogate cannot become a Rust string: the JSON layer refuses it with an error.
-    for json in [
-        r#"{"text":"\ud800"}"#,
-        r#"{"text":"図書\udfff館"}"#,
-        r#"{"text":"\ude00\ud83d"}"#,
-    ] {
+    for json in [r#"{"text":"\ud800"}"#, r#"{"text":"図書\udfff館"}"#, r#"{"text":"\ude00\ud83d"}"#] {
         let parsed: Result<serde_json::Value, _> = serde_json::from_str(json);
         assert!(parsed.is_err(), "{json} must be refused");
     }

@@ -23,11 +23,7 @@ fn shared_fixtures() -> PathBuf {
 }
 
 fn percent(part: usize, whole: usize) -> f64 {
-    if whole == 0 {
-        0.0
-    } else {
-        100.0 * part as f64 / whole as f64
-    }
+    if whole == 0 { 0.0 } else { 100.0 * part as f64 / whole as f64 }
 }
 
 /// Letters and digits only, after search normalisation (lowercase, macrons folded):
@@ -35,19 +31,12 @@ fn percent(part: usize, whole: usize) -> f64 {
 /// Spacing modifier letters go too: ALA-LC writes the apostrophe of "Kanʼyaku" as ʼ
 /// (U+02BC), which is a letter to Unicode.
 fn squash(text: &str) -> String {
-    normalize(text)
-        .as_str()
-        .chars()
-        .filter(|&c| c.is_alphanumeric() && !matches!(c, '\u{2B0}'..='\u{2FF}'))
-        .collect()
+    normalize(text).as_str().chars().filter(|&c| c.is_alphanumeric() && !matches!(c, '\u{2B0}'..='\u{2FF}')).collect()
 }
 
 /// Only the hiragana of a reading, after normalisation and katakana -> hiragana.
 fn hiragana_only(reading: &str) -> String {
-    to_hiragana(normalize(reading).as_str())
-        .chars()
-        .filter(|&c| is_hiragana(c))
-        .collect()
+    to_hiragana(normalize(reading).as_str()).chars().filter(|&c| is_hiragana(c)).collect()
 }
 
 /// The Aozora Bunko catalogue with its header, and a lookup of columns by name.
@@ -58,8 +47,7 @@ struct Aozora {
 
 impl Aozora {
     fn read() -> Result<Self, Box<dyn Error>> {
-        let path =
-            shared_fixtures().join("japanese/aozora/aozora_list_person_all_extended_utf8.csv");
+        let path = shared_fixtures().join("japanese/aozora/aozora_list_person_all_extended_utf8.csv");
         let mut reader = csv::Reader::from_path(&path)?;
         let header = reader.headers()?.clone();
         let rows = reader.records().collect::<Result<Vec<_>, _>>()?;
@@ -67,10 +55,7 @@ impl Aozora {
     }
 
     fn column(&self, name: &str) -> Result<usize, Box<dyn Error>> {
-        self.header
-            .iter()
-            .position(|h| h == name)
-            .ok_or_else(|| format!("aozora csv has no column {name}").into())
+        self.header.iter().position(|h| h == name).ok_or_else(|| format!("aozora csv has no column {name}").into())
     }
 }
 
@@ -89,12 +74,7 @@ fn aozora_person_name_romaji() -> TestResult {
     let (mut people, mut agree, mut foreign) = (0, 0, 0);
     let mut mismatches = Vec::new();
     for row in &aozora.rows {
-        let names = [
-            get(row, family_reading),
-            get(row, given_reading),
-            get(row, family_roman),
-            get(row, given_roman),
-        ];
+        let names = [get(row, family_reading), get(row, given_reading), get(row, family_roman), get(row, given_roman)];
         if names.iter().any(|n| n.is_empty()) || !seen.insert(get(row, id).to_string()) {
             continue;
         }
@@ -126,10 +106,7 @@ fn aozora_person_name_romaji() -> TestResult {
     for mismatch in &mismatches {
         eprintln!("  {mismatch}");
     }
-    assert!(
-        people >= 900,
-        "only {people} people with readings and romaji"
-    );
+    assert!(people >= 900, "only {people} people with readings and romaji");
     // Measured 93.6% (923/986); 275 people with katakana readings skipped.
     assert!(rate >= 90.0, "person-name agreement fell to {rate:.1}%");
     Ok(())
@@ -138,11 +115,7 @@ fn aozora_person_name_romaji() -> TestResult {
 #[test]
 fn aozora_title_readings() -> TestResult {
     let aozora = Aozora::read()?;
-    let (id, title, reading) = (
-        aozora.column("作品ID")?,
-        aozora.column("作品名")?,
-        aozora.column("作品名読み")?,
-    );
+    let (id, title, reading) = (aozora.column("作品ID")?, aozora.column("作品名")?, aozora.column("作品名読み")?);
     let analyzer = JapaneseAnalyzer::new()?;
     let mut seen = BTreeSet::new();
     let (mut works, mut agree) = (0, 0);
@@ -203,8 +176,7 @@ impl<'a> Field<'a> {
 fn marc_records(mut bytes: &[u8]) -> Result<Vec<&[u8]>, Box<dyn Error>> {
     let mut records = Vec::new();
     while !bytes.is_empty() {
-        let length: usize =
-            std::str::from_utf8(bytes.get(..5).ok_or("truncated leader")?)?.parse()?;
+        let length: usize = std::str::from_utf8(bytes.get(..5).ok_or("truncated leader")?)?.parse()?;
         if length < 24 {
             return Err(format!("record length {length} is shorter than a leader").into());
         }
@@ -222,16 +194,12 @@ fn marc_fields(record: &[u8]) -> Result<Vec<Field<'_>>, Box<dyn Error>> {
         Ok(std::str::from_utf8(digits)?.parse()?)
     };
     let base = number(12..17)?;
-    let directory = record
-        .get(24..base.saturating_sub(1))
-        .ok_or("base address past the end")?;
+    let directory = record.get(24..base.saturating_sub(1)).ok_or("base address past the end")?;
     let mut fields = Vec::new();
     for at in (0..directory.len() / 12).map(|entry| 24 + entry * 12) {
         let (length, start) = (number(at + 3..at + 7)?, number(at + 7..at + 12)?);
         let tag = std::str::from_utf8(&record[at..at + 3])?;
-        let data = record
-            .get(base + start..base + start + length)
-            .ok_or("field past the end")?;
+        let data = record.get(base + start..base + start + length).ok_or("field past the end")?;
         let data = std::str::from_utf8(data)?.trim_end_matches('\u{1e}');
         fields.push(Field { tag, data });
     }
@@ -252,20 +220,14 @@ fn jpmarc_title_romanisation() -> TestResult {
     let mut mismatches = Vec::new();
     for record in &records {
         let fields = marc_fields(record)?;
-        let Some(title) = fields
-            .iter()
-            .find(|f| f.tag == "245")
-            .and_then(|f| f.subfield('a'))
-        else {
+        let Some(title) = fields.iter().find(|f| f.tag == "245").and_then(|f| f.subfield('a')) else {
             continue;
         };
         // The romanisation of 245 is the 880 linked to it with script code (B (Latin);
         // `/$1` is the katakana reading.
         let Some(roman) = fields
             .iter()
-            .find(|f| {
-                f.tag == "880" && f.linkage().starts_with("245") && f.linkage().ends_with("/(B")
-            })
+            .find(|f| f.tag == "880" && f.linkage().starts_with("245") && f.linkage().ends_with("/(B"))
             .and_then(|f| f.subfield('a'))
         else {
             continue;
@@ -286,10 +248,7 @@ fn jpmarc_title_romanisation() -> TestResult {
     }
     assert!(titles > 200, "only {titles} romanised titles");
     // Measured 71.6% (164/229).
-    assert!(
-        rate >= 68.0,
-        "JAPAN/MARC romaji agreement fell to {rate:.1}%"
-    );
+    assert!(rate >= 68.0, "JAPAN/MARC romaji agreement fell to {rate:.1}%");
     Ok(())
 }
 
@@ -297,28 +256,18 @@ fn jpmarc_title_romanisation() -> TestResult {
 fn offset_fault(input: &str, analysis: &tokenizer_dict::Analysis) -> Option<String> {
     for m in &analysis.morphemes {
         if input.get(m.start..m.end) != Some(m.surface.as_str()) {
-            return Some(format!(
-                "morpheme {:?} at {}..{}",
-                m.surface, m.start, m.end
-            ));
+            return Some(format!("morpheme {:?} at {}..{}", m.surface, m.start, m.end));
         }
     }
     for gram in analysis.bigrams.iter().chain(&analysis.unigrams) {
         if gram.start >= gram.end || input.get(gram.start..gram.end).is_none() {
-            return Some(format!(
-                "gram {:?} at {}..{}",
-                gram.text, gram.start, gram.end
-            ));
+            return Some(format!("gram {:?} at {}..{}", gram.text, gram.start, gram.end));
         }
     }
     let once = normalize(input);
     let twice = normalize(once.as_str());
     if once.as_str() != twice.as_str() {
-        return Some(format!(
-            "normalize not idempotent: {:?} -> {:?}",
-            once.as_str(),
-            twice.as_str()
-        ));
+        return Some(format!("normalize not idempotent: {:?} -> {:?}", once.as_str(), twice.as_str()));
     }
     None
 }
@@ -343,16 +292,10 @@ fn lc_vernacular_titles_and_names() -> TestResult {
             }
             let linkage = field.linkage();
             let is_title = linkage.starts_with("245");
-            if field.tag != "880"
-                || !(is_title || ["100", "700"].iter().any(|t| linkage.starts_with(t)))
-            {
+            if field.tag != "880" || !(is_title || ["100", "700"].iter().any(|t| linkage.starts_with(t))) {
                 continue;
             }
-            let text: Vec<&str> = field
-                .subfields()
-                .filter(|(code, _)| *code != '6')
-                .map(|(_, value)| value)
-                .collect();
+            let text: Vec<&str> = field.subfields().filter(|(code, _)| *code != '6').map(|(_, value)| value).collect();
             let text = text.join(" ");
             let analysis = analyzer.analyze(&text)?;
             analysed += 1;
@@ -395,17 +338,10 @@ fn lc_vernacular_titles_and_names() -> TestResult {
     for mismatch in &mismatches {
         eprintln!("  {mismatch}");
     }
-    assert!(
-        faults.is_empty(),
-        "ill-formed analyses: {:?}",
-        &faults[..faults.len().min(SHOWN)]
-    );
+    assert!(faults.is_empty(), "ill-formed analyses: {:?}", &faults[..faults.len().min(SHOWN)]);
     // Measured 13,716 fields (880 linked to 245, 100 and 700).
     assert!(analysed >= 13_000, "only {analysed} vernacular fields");
-    assert!(
-        !old_forms.is_empty(),
-        "no old-form kanji folded in LC titles"
-    );
+    assert!(!old_forms.is_empty(), "no old-form kanji folded in LC titles");
     // Measured 68.3% (5,113/7,490).
     assert!(rate >= 65.0, "LC romanisation agreement fell to {rate:.1}%");
     Ok(())
@@ -422,16 +358,10 @@ fn opaceval_queries() -> TestResult {
             return Err(format!("queries.tsv: bad line {line:?}").into());
         };
         let analysis = analyzer.analyze(query)?;
-        assert!(
-            !analysis.keys.exact.is_empty(),
-            "{qid} {query:?} has no exact key"
-        );
+        assert!(!analysis.keys.exact.is_empty(), "{qid} {query:?} has no exact key");
         queries.push((query.trim().to_string(), analysis));
     }
-    eprintln!(
-        "opaceval: {} queries analysed, all with exact keys",
-        queries.len()
-    );
+    eprintln!("opaceval: {} queries analysed, all with exact keys", queries.len());
     assert_eq!(queries.len(), 22);
     let query = |text: &str| {
         queries
@@ -453,8 +383,7 @@ fn opaceval_queries() -> TestResult {
     // QID-2020-01, -06: one- and two-letter Latin titles must survive as words.
     for word in ["i", "it"] {
         let analysis = query(word)?;
-        let kept =
-            analysis.keys.exact == word || analysis.morphemes.iter().any(|m| m.normalized == word);
+        let kept = analysis.keys.exact == word || analysis.morphemes.iter().any(|m| m.normalized == word);
         assert!(kept, "{word:?} lost: {analysis:?}");
     }
     Ok(())

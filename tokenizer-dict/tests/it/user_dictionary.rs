@@ -8,26 +8,15 @@ use tokenizer_dict::{Error, JapaneseAnalyzer};
 fn a_user_dictionary_adds_local_names() -> Result<(), Box<dyn std::error::Error>> {
     let title = "栞ヶ丘町立図書館の郷土資料";
     let plain = JapaneseAnalyzer::new()?.analyze(title)?;
-    assert!(
-        !plain.morphemes.iter().any(|m| m.normalized == "栞ヶ丘"),
-        "{:?}",
-        plain.morphemes
-    );
+    assert!(!plain.morphemes.iter().any(|m| m.normalized == "栞ヶ丘"), "{:?}", plain.morphemes);
 
     let mut file = tempfile()?;
     writeln!(file.1, "栞ヶ丘,カスタム名詞,シオリガオカ")?;
     let analyzer = JapaneseAnalyzer::with_user_dictionary(&file.0)?;
     let analysis = analyzer.analyze(title)?;
-    let local = analysis
-        .morphemes
-        .iter()
-        .find(|m| m.normalized == "栞ヶ丘")
-        .ok_or("user word not found")?;
+    let local = analysis.morphemes.iter().find(|m| m.normalized == "栞ヶ丘").ok_or("user word not found")?;
     assert_eq!(local.reading.as_deref(), Some("しおりがおか"));
-    assert_eq!(
-        local.romaji.as_ref().map(|r| r.hepburn.as_str()),
-        Some("shiorigaoka")
-    );
+    assert_eq!(local.romaji.as_ref().map(|r| r.hepburn.as_str()), Some("shiorigaoka"));
     Ok(())
 }
 
@@ -42,13 +31,9 @@ fn a_malformed_user_dictionary_is_a_clear_error() -> Result<(), Box<dyn std::err
             Ok(_) => return Err(format!("{csv:?} must be refused").into()),
         }
     }
-    let missing =
-        JapaneseAnalyzer::with_user_dictionary(std::path::Path::new("/nonexistent/userdic.csv"));
+    let missing = JapaneseAnalyzer::with_user_dictionary(std::path::Path::new("/nonexistent/userdic.csv"));
     match missing {
-        Err(err) => assert!(
-            err.to_string().contains("/nonexistent/userdic.csv"),
-            "{err}"
-        ),
+        Err(err) => assert!(err.to_string().contains("/nonexistent/userdic.csv"), "{err}"),
         Ok(_) => return Err("a missing file must be refused".into()),
     }
     Ok(())

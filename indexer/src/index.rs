@@ -1,0 +1,324 @@
+//! One tenant's search index: opening it, rebuilding it from the catalogue and swapping
+//! the new one in atomically, and applying the change feed incrementally.
+//!
+//! On disk, `DATA/tenants/<code>/index/` holds generations (`gen-<n>/`, each a tantivy
+//! index) and `CURRENT`, naming the live one. A rebuild writes a new generation while the
+//! old one keeps serving, then replaces `CURRENT` by rename (atomic), so a search never
+//! sees a half-built index. Every commit carries the last applied change-feed seq in its
+//! payload; incremental indexing resumes from there, so a crash at any point loses
+//! nothing and re-applying a change is harmless (a bib's document is replaced whole).
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+
+use catalogue::{Catalogue, DataLayout, TenantCode};
+use rayon::prelude::*;
+use tantivy::{IndexReader, IndexWriter, ReloadPolicy, TantivyDocument, Term};
+use tokenizer_dict::JapaneseAnalyzer;
+
+use crate::document::BibDocument;
+use crate::error::{Error, Result};
+use crate::schema::Fields;
+use crate::tokenizer::register_japanese_tokenizers;
+
+const WRITER_MEMORY: usize = 100_000_000;
+const PAGE: usize = 2_000;
+
+/// A tenant's search index.
+pub struct Index {
+    tenant: TenantCode,
+    root: PathBuf,
+    generation: String,
+    pub(crate) inner: tantivy::Index,
+    pub(crate) reader: IndexReader,
+    writer: Mutex<Option<IndexWriter<TantivyDocument>>>,
+    pub(crate) fields: Fields,
+    pub(crate) analyzer: Arc<JapaneseAnalyzer>,
+}
+
+/// What a rebuild did.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RebuildReport {
+    /// Records indexed.
+    pub documents: u64,
+    /// The change-feed seq the new index is complete up to.
+    pub seq: u64,
+    /// Wall-clock seconds.
+    pub seconds: f64,
+}
+
+/// What one incremental pass did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Applied {
+    /// Change-feed entries read.
+    pub changes: usize,
+    /// Distinct records re-indexed or removed.
+    pub records: usize,
+    /// The seq the index is now complete up to.
+    pub seq: u64,
+}
+
+#[derive(serde::Serialize, serde::Deserialize)]
+struct Payload {
+    seq: u64,
+}
+
+impl Index {
+    /// Opens the tenant's live index, creating an empty one if there is none.
+    pub fn open(layout: &DataLayout, tenant: &TenantCode, analyzer: Arc<JapaneseAnalyzer>) -> Result<Index> {
+        let root = layout.index_dir(tenant);
+        std::fs::create_dir_all(&root).map_err(Error::io(&root))?;
+        let fields = Fields::new();
+        let generation = match read_current(&root)? {
+            Some(generation) => generation,
+            None => {
+                let generation = new_generation(&root)?;
+                create(&root.join(&generation), &fields, &analyzer, 0)?;
+                write_current(&root, &generation)?;
+                generation
+            }
+        };
+        let dir = root.join(&generation);
+        let inner = tantivy::Index::open_in_dir(&dir)?;
+        if serde_json::to_string(&inner.schema()).ok() != serde_json::to_string(&fields.schema).ok() {
+            return Err(Error::SchemaChanged(tenant.to_string()));
+        }
+        register_japanese_tokenizers(inner.tokenizers(), analyzer.clone());
+        let reader = inner.reader_builder().reload_policy(ReloadPolicy::Manual).try_into()?;
+        Ok(Index {
+            tenant: tenant.clone(),
+            root,
+            generation,
+            inner,
+            reader,
+            writer: Mutex::new(None),
+            fields,
+            analyzer,
+        })
+    }
+
+    /// The tenant this index belongs to.
+    pub fn tenant(&self) -> &TenantCode {
+        &self.tenant
+    }
+
+    /// The change-feed seq this index is complete up to (from its last commit).
+    pub fn applied_seq(&self) -> Result<u64> {
+        let metas = self.inner.load_metas()?;
+        Ok(metas.payload.as_deref().and_then(|p| serde_json::from_str::<Payload>(p).ok()).map_or(0, |p| p.seq))
+    }
+
+    /// Number of documents visible to searches.
+    pub fn num_docs(&self) -> u64 {
+        self.reader.searcher().num_docs()
+    }
+
+    /// Builds a complete new generation from the catalogue (in parallel), then makes it the
+    /// live one. Searches on an open [`Index`] keep working meanwhile; call
+    /// [`Index::reopen_if_swapped`] (or open again) to see the new generation.
+    pub fn rebuild(
+        layout: &DataLayout,
+        catalogue: &Catalogue,
+        analyzer: Arc<JapaneseAnalyzer>,
+        progress: &mut dyn FnMut(u64, u64),
+    ) -> Result<RebuildReport> {
+        let started = Instant::now();
+        let root = layout.index_dir(catalogue.tenant());
+        std::fs::create_dir_all(&root).map_err(Error::io(&root))?;
+        let fields = Fields::new();
+        let generation = new_generation(&root)?;
+        let dir = root.join(&generation);
+        // Changes committed after this point are re-applied by the incremental indexer;
+        // re-applying one is harmless, missing one impossible.
+        let seq = catalogue.last_change_seq()?;
+        let total = catalogue.len()?;
+        let index = create(&dir, &fields, &analyzer, seq)?;
+        let mut writer: IndexWriter<TantivyDocument> = index.writer(WRITER_MEMORY * 2)?;
+        let mut after = None;
+        let mut documents = 0;
+        loop {
+            let page = catalogue.bibs_after(after, PAGE)?;
+            let Some(last) = page.last() else { break };
+            after = Some(last.id);
+            let docs: Vec<TantivyDocument> = page
+                .par_iter()
+                .filter_map(|bib| bib.record().ok().map(|r| document(&fields, &analyzer, bib.id, &r)))
+                .collect();
+            for doc in docs {
+                writer.add_document(doc)?;
+                documents += 1;
+            }
+            progress(documents, total);
+        }
+        let mut commit = writer.prepare_commit()?;
+        commit.set_payload(&payload(seq));
+        commit.commit()?;
+        writer.wait_merging_threads()?;
+        write_current(&root, &generation)?;
+        remove_other_generations(&root, &generation);
+        Ok(RebuildReport { documents, seq, seconds: started.elapsed().as_secs_f64() })
+    }
+
+    /// Reopens the live generation if a rebuild swapped it in since this index was opened.
+    /// Returns whether it did.
+    pub fn reopen_if_swapped(&mut self) -> Result<bool> {
+        match read_current(&self.root)? {
+            Some(generation) if generation != self.generation => {
+                let layout_root = self.root.clone();
+                let fresh = Index::open_generation(&layout_root, &generation, &self.tenant, self.analyzer.clone())?;
+                *self = fresh;
+                Ok(true)
+            }
+            _ => Ok(false),
+        }
+    }
+
+    fn open_generation(
+        root: &Path,
+        generation: &str,
+        tenant: &TenantCode,
+        analyzer: Arc<JapaneseAnalyzer>,
+    ) -> Result<Index> {
+        let fields = Fields::new();
+        let inner = tantivy::Index::open_in_dir(root.join(generation))?;
+        register_japanese_tokenizers(inner.tokenizers(), analyzer.clone());
+        let reader = inner.reader_builder().reload_policy(ReloadPolicy::Manual).try_into()?;
+        Ok(Index {
+            tenant: tenant.clone(),
+            root: root.to_path_buf(),
+            generation: generation.to_string(),
+            inner,
+            reader,
+            writer: Mutex::new(None),
+            fields,
+            analyzer,
+        })
+    }
+
+    /// Applies up to `max_changes` entries of the change feed after the index's seq: the
+    /// batch is collapsed to its bib ids, their documents replaced (or removed), and the
+    /// commit records the last seq applied. Searches see the result when this returns.
+    pub fn apply_changes(&self, catalogue: &Catalogue, max_changes: usize) -> Result<Applied> {
+        let seq = self.applied_seq()?;
+        let changes = catalogue.changes_after(seq, max_changes)?;
+        let Some(last) = changes.last().map(|c| c.seq) else {
+            return Ok(Applied { seq, ..Applied::default() });
+        };
+        let bibs: BTreeSet<u64> = changes.iter().map(|c| c.bib_id).collect();
+        let mut guard = self.writer.lock().map_err(|_| Error::Index("index writer lock poisoned".into()))?;
+        if guard.is_none() {
+            *guard = Some(self.inner.writer_with_num_threads(1, WRITER_MEMORY / 2)?);
+        }
+        let Some(writer) = guard.as_mut() else { return Err(Error::Index("no index writer".into())) };
+        for &bib in &bibs {
+            writer.delete_term(Term::from_field_u64(self.fields.id, bib));
+            if let Some(stored) = catalogue.get(bib)? {
+                let record = stored.record()?;
+                writer.add_document(document(&self.fields, &self.analyzer, bib, &record))?;
+            }
+        }
+        let mut commit = writer.prepare_commit()?;
+        commit.set_payload(&payload(last));
+        commit.commit()?;
+        self.reader.reload()?;
+        Ok(Applied { changes: changes.len(), records: bibs.len(), seq: last })
+    }
+
+    /// Applies the whole feed, batch after batch, until the index has caught up.
+    pub fn catch_up(&self, catalogue: &Catalogue) -> Result<Applied> {
+        let mut total = Applied { seq: self.applied_seq()?, ..Applied::default() };
+        loop {
+            let applied = self.apply_changes(catalogue, 10_000)?;
+            if applied.changes == 0 {
+                return Ok(total);
+            }
+            total.changes += applied.changes;
+            total.records += applied.records;
+            total.seq = applied.seq;
+        }
+    }
+}
+
+/// The tantivy document of one catalogue record.
+fn document(fields: &Fields, analyzer: &JapaneseAnalyzer, id: u64, record: &catalogue::Record) -> TantivyDocument {
+    let doc = BibDocument::from_record(id, record);
+    let reading = match doc.title_readings.first() {
+        Some(catalogued) => tokenizer_dict::to_hiragana(catalogued),
+        None => analyzer.analyze(&doc.title).map(|a| a.reading).unwrap_or_default(),
+    };
+    fields.document(&doc, &reading)
+}
+
+fn payload(seq: u64) -> String {
+    serde_json::to_string(&Payload { seq }).unwrap_or_else(|_| format!("{{\"seq\":{seq}}}"))
+}
+
+fn create(dir: &Path, fields: &Fields, analyzer: &Arc<JapaneseAnalyzer>, seq: u64) -> Result<tantivy::Index> {
+    std::fs::create_dir_all(dir).map_err(Error::io(dir))?;
+    let index = tantivy::Index::create_in_dir(dir, fields.schema.clone())?;
+    register_japanese_tokenizers(index.tokenizers(), analyzer.clone());
+    // An empty first commit carries the seq, so even an empty index knows where it stands.
+    let mut writer: IndexWriter<TantivyDocument> = index.writer_with_num_threads(1, 15_000_000)?;
+    let mut commit = writer.prepare_commit()?;
+    commit.set_payload(&payload(seq));
+    commit.commit()?;
+    writer.wait_merging_threads()?;
+    Ok(index)
+}
+
+fn read_current(root: &Path) -> Result<Option<String>> {
+    let path = root.join("CURRENT");
+    match std::fs::read_to_string(&path) {
+        Ok(text) => {
+            let generation = text.trim().to_string();
+            let valid = generation.starts_with("gen-") && generation[4..].bytes().all(|b| b.is_ascii_digit());
+            if !valid || !root.join(&generation).is_dir() {
+                return Err(Error::Index(format!("{}: names no generation of this index", path.display())));
+            }
+            Ok(Some(generation))
+        }
+        Err(err) if err.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(err) => Err(Error::Io { path, source: err }),
+    }
+}
+
+fn write_current(root: &Path, generation: &str) -> Result<()> {
+    let tmp = root.join("CURRENT.tmp");
+    let path = root.join("CURRENT");
+    {
+        use std::io::Write;
+        let mut file = std::fs::File::create(&tmp).map_err(Error::io(&tmp))?;
+        file.write_all(generation.as_bytes()).map_err(Error::io(&tmp))?;
+        file.sync_all().map_err(Error::io(&tmp))?;
+    }
+    std::fs::rename(&tmp, &path).map_err(Error::io(&path))?;
+    if let Ok(dir) = std::fs::File::open(root) {
+        let _ = dir.sync_all();
+    }
+    Ok(())
+}
+
+fn new_generation(root: &Path) -> Result<String> {
+    let newest = std::fs::read_dir(root)
+        .map_err(Error::io(root))?
+        .filter_map(|entry| entry.ok()?.file_name().to_str()?.strip_prefix("gen-")?.parse::<u64>().ok())
+        .max()
+        .unwrap_or(0);
+    Ok(format!("gen-{}", newest + 1))
+}
+
+/// Removes generations other than the live one. A process still searching an old one
+/// keeps its memory-mapped files until it reopens.
+fn remove_other_generations(root: &Path, live: &str) {
+    if let Ok(entries) = std::fs::read_dir(root) {
+        for entry in entries.flatten() {
+            let name = entry.file_name();
+            let name = name.to_string_lossy();
+            if name.starts_with("gen-") && name != live {
+                let _ = std::fs::remove_dir_all(entry.path());
+            }
+        }
+    }
+}

@@ -1,0 +1,3 @@
+//! Queries: the OPAC query language and its execution.
+
+pub(crate) mod parse;

@@ -1,0 +1,625 @@
+//! Searching a tenant's index: the in-process API the HTTP layer calls.
+//!
+//! A query word is looked for in every view of every field (morphemes, bigrams, readings,
+//! romaji), so 図書館, としょかん, トショカン and toshokan meet the same record; the views
+//! are combined with a disjunction-max so a word counts once, at its best. Ranking is
+//! built for known-item search: the exact title first, then the title as a phrase, title
+//! words, author, subject, and the rest.
+
+use std::ops::Bound;
+
+use tantivy::collector::{Count, FacetCollector, TopDocs};
+use tantivy::query::{
+    AllQuery, BooleanQuery, BoostQuery, DisjunctionMaxQuery, EmptyQuery, Occur, PhraseQuery, Query, RangeQuery,
+    RegexQuery, TermQuery,
+};
+use tantivy::schema::{Facet, Field, IndexRecordOption, Value};
+use tantivy::tokenizer::TextAnalyzer;
+use tantivy::{DocAddress, Order, Searcher, TantivyDocument, Term};
+
+use crate::error::{Error, Result};
+use crate::facets::ndc_label;
+use crate::index::Index;
+use crate::query::parse::{QueryNode, SearchField, parse_query};
+use crate::tokenizer::TokenView;
+
+/// How the query text is matched.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum MatchMode {
+    /// Words anywhere (the OPAC's default), in the query language.
+    #[default]
+    Keywords,
+    /// The whole title, exactly (完全一致), whatever the spacing and punctuation.
+    ExactTitle,
+    /// The beginning of the title (前方一致).
+    TitlePrefix,
+}
+
+/// The order of results.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Sort {
+    /// Best match first.
+    #[default]
+    Relevance,
+    /// Newest first.
+    YearDesc,
+    /// Oldest first.
+    YearAsc,
+    /// By title reading, in 五十音順.
+    TitleReading,
+}
+
+/// Filters narrowing a search (facet selections).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Filters {
+    /// NDC first-level class, "0".."9".
+    pub ndc: Option<String>,
+    /// Earliest year.
+    pub year_from: Option<i64>,
+    /// Latest year.
+    pub year_to: Option<i64>,
+    /// Language code (`jpn`, `eng` …).
+    pub lang: Option<String>,
+    /// Material type (`book`, `serial` …).
+    pub material: Option<String>,
+    /// An author exactly as faceted.
+    pub author: Option<String>,
+    /// A subject heading exactly as faceted.
+    pub subject: Option<String>,
+}
+
+/// One search.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SearchRequest {
+    /// What the patron typed.
+    pub query: String,
+    /// How to match it.
+    pub mode: MatchMode,
+    /// Facet selections.
+    pub filters: Filters,
+    /// Result order.
+    pub sort: Sort,
+    /// Hits to skip (paging).
+    pub offset: usize,
+    /// Hits to return (at most [`MAX_LIMIT`]).
+    pub limit: usize,
+    /// Whether to count facets.
+    pub facets: bool,
+}
+
+/// The most hits one request may ask for.
+pub const MAX_LIMIT: usize = 100;
+/// The deepest result a request may page to.
+pub const MAX_OFFSET: usize = 10_000;
+
+impl SearchRequest {
+    /// A keyword search for `query`, first page of 20, relevance order, with facets.
+    pub fn new(query: impl Into<String>) -> SearchRequest {
+        SearchRequest {
+            query: query.into(),
+            mode: MatchMode::Keywords,
+            filters: Filters::default(),
+            sort: Sort::Relevance,
+            offset: 0,
+            limit: 20,
+            facets: true,
+        }
+    }
+}
+
+/// A found record, with what a result list shows.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct Hit {
+    /// The bib id.
+    pub id: u64,
+    /// 001.
+    pub control_number: String,
+    /// The title shown.
+    pub title: String,
+    /// Its reading (hiragana).
+    pub title_reading: String,
+    /// Names.
+    pub authors: Vec<String>,
+    /// Publishers.
+    pub publisher: Vec<String>,
+    /// Year of publication.
+    pub year: Option<i64>,
+    /// ISBN-13s.
+    pub isbn: Vec<String>,
+    /// NDC numbers.
+    pub ndc: Vec<String>,
+    /// Relevance score (0 when sorted otherwise).
+    pub score: f32,
+    /// Byte ranges of `title` that match the query, for highlighting.
+    pub highlights: Vec<(usize, usize)>,
+}
+
+/// A facet value and how many hits have it.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct FacetCount {
+    /// The value to filter on.
+    pub value: String,
+    /// What to show (the Japanese label of an NDC class, else the value).
+    pub label: String,
+    /// Hits with this value.
+    pub count: u64,
+}
+
+/// Facet counts over all hits of a search.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+pub struct FacetCounts {
+    /// NDC first-level classes.
+    pub ndc: Vec<FacetCount>,
+    /// Languages.
+    pub lang: Vec<FacetCount>,
+    /// Material types.
+    pub material: Vec<FacetCount>,
+    /// Decades of publication.
+    pub decade: Vec<FacetCount>,
+    /// Authors.
+    pub author: Vec<FacetCount>,
+    /// Subjects.
+    pub subject: Vec<FacetCount>,
+}
+
+/// The answer to a search.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct SearchResults {
+    /// All hits, not just this page.
+    pub total: usize,
+    /// This page of hits.
+    pub hits: Vec<Hit>,
+    /// Facet counts (empty unless asked for).
+    pub facets: FacetCounts,
+}
+
+/// Boosts of the fields, the design's order: exact title > title phrase > title words >
+/// author > subject > the rest.
+const EXACT_TITLE: f32 = 30.0;
+const TITLE_PHRASE: f32 = 8.0;
+const TITLE: f32 = 4.0;
+const AUTHOR: f32 = 2.5;
+const SUBJECT: f32 = 1.5;
+const OTHER: f32 = 1.0;
+
+impl Index {
+    /// Searches. A query that cannot be searched is [`Error::Query`], out-of-range paging
+    /// [`Error::Request`]; both are the caller's mistakes.
+    pub fn search(&self, request: &SearchRequest) -> Result<SearchResults> {
+        if request.limit > MAX_LIMIT {
+            return Err(Error::Request(format!("per_page must be at most {MAX_LIMIT}")));
+        }
+        if request.offset > MAX_OFFSET {
+            return Err(Error::Request(format!("results beyond {MAX_OFFSET} cannot be paged to")));
+        }
+        let searcher = self.reader.searcher();
+        let (query, words) = self.build_query(request)?;
+        let filtered = self.with_filters(query, &request.filters);
+        let limit = request.limit.max(1);
+        let top = TopDocs::with_limit(limit).and_offset(request.offset);
+        let (total, addresses): (usize, Vec<(f32, DocAddress)>) = match request.sort {
+            Sort::Relevance => {
+                let (hits, total) = searcher.search(&filtered, &(top.order_by_score(), Count))?;
+                (total, hits)
+            }
+            Sort::YearDesc | Sort::YearAsc => {
+                let order = if request.sort == Sort::YearDesc { Order::Desc } else { Order::Asc };
+                let (hits, total) =
+                    searcher.search(&filtered, &(top.order_by_fast_field::<i64>("year", order), Count))?;
+                (total, hits.into_iter().map(|(_, address)| (0.0, address)).collect())
+            }
+            Sort::TitleReading => {
+                let (hits, total) =
+                    searcher.search(&filtered, &(top.order_by_string_fast_field("title_sort", Order::Asc), Count))?;
+                (total, hits.into_iter().map(|(_, address)| (0.0, address)).collect())
+            }
+        };
+        let hits = if request.limit == 0 { Vec::new() } else { self.hits(&searcher, &addresses, &words)? };
+        let facets = if request.facets { self.facet_counts(&searcher, &filtered)? } else { FacetCounts::default() };
+        Ok(SearchResults { total, hits, facets })
+    }
+
+    /// The tantivy query of a request, and the query's words (for highlighting).
+    fn build_query(&self, request: &SearchRequest) -> Result<(Box<dyn Query>, Vec<String>)> {
+        match request.mode {
+            MatchMode::ExactTitle => {
+                let key = self.tokens(TokenView::ExactKey, &request.query);
+                let Some(key) = key.into_iter().next() else {
+                    return Err(parse_query("")
+                        .err()
+                        .map_or_else(|| Error::Request("empty title".into()), Error::Query));
+                };
+                Ok((
+                    Box::new(TermQuery::new(self.term(self.fields.title_exact, &key), IndexRecordOption::Basic)),
+                    vec![request.query.clone()],
+                ))
+            }
+            MatchMode::TitlePrefix => {
+                let node = QueryNode::TitlePrefix(request.query.clone());
+                Ok((self.node_query(&node)?, vec![request.query.clone()]))
+            }
+            MatchMode::Keywords => {
+                let node = parse_query(&request.query)?;
+                let mut words = Vec::new();
+                collect_words(&node, &mut words);
+                let mut query = self.node_query(&node)?;
+                // Known-item boosts: the whole query as the exact title, and as a title phrase.
+                let plain: Vec<&str> = words.iter().map(String::as_str).collect();
+                if is_plain_words(&node) && !plain.is_empty() {
+                    let whole = plain.join(" ");
+                    let mut should: Vec<(Occur, Box<dyn Query>)> = vec![(Occur::Must, query)];
+                    if let Some(key) = self.tokens(TokenView::ExactKey, &whole).into_iter().next() {
+                        let exact = TermQuery::new(self.term(self.fields.title_exact, &key), IndexRecordOption::Basic);
+                        should.push((Occur::Should, Box::new(BoostQuery::new(Box::new(exact), EXACT_TITLE))));
+                    }
+                    if let Some(phrase) = self.view_query(self.fields.title_bigram, TokenView::Bigrams, &whole) {
+                        should.push((Occur::Should, Box::new(BoostQuery::new(phrase, TITLE_PHRASE))));
+                    }
+                    query = Box::new(BooleanQuery::new(should));
+                }
+                Ok((query, words))
+            }
+        }
+    }
+
+    fn with_filters(&self, query: Box<dyn Query>, filters: &Filters) -> Box<dyn Query> {
+        let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+        let facet = |path: &[&str]| -> Box<dyn Query> {
+            Box::new(TermQuery::new(
+                Term::from_facet(self.fields.facets, &Facet::from_path(path.iter().copied())),
+                IndexRecordOption::Basic,
+            ))
+        };
+        if let Some(ndc) = &filters.ndc {
+            clauses.push((Occur::Must, facet(&["ndc", ndc])));
+        }
+        if let Some(lang) = &filters.lang {
+            clauses.push((Occur::Must, facet(&["lang", lang])));
+        }
+        if let Some(material) = &filters.material {
+            clauses.push((Occur::Must, facet(&["material", material])));
+        }
+        if let Some(author) = &filters.author {
+            clauses.push((Occur::Must, facet(&["author", author])));
+        }
+        if let Some(subject) = &filters.subject {
+            clauses.push((Occur::Must, facet(&["subject", subject])));
+        }
+        if filters.year_from.is_some() || filters.year_to.is_some() {
+            clauses.push((Occur::Must, self.year_range(filters.year_from, filters.year_to)));
+        }
+        if clauses.is_empty() {
+            return query;
+        }
+        clauses.insert(0, (Occur::Must, query));
+        Box::new(BooleanQuery::new(clauses))
+    }
+
+    fn year_range(&self, from: Option<i64>, to: Option<i64>) -> Box<dyn Query> {
+        let bound = |year: Option<i64>, inclusive: fn(Term) -> Bound<Term>| {
+            year.map_or(Bound::Unbounded, |y| inclusive(Term::from_field_i64(self.fields.year, y)))
+        };
+        Box::new(RangeQuery::new(bound(from, Bound::Included), bound(to, Bound::Included)))
+    }
+
+    fn node_query(&self, node: &QueryNode) -> Result<Box<dyn Query>> {
+        Ok(match node {
+            QueryNode::Term { field, text } | QueryNode::Phrase { field, text } => self.word_query(*field, text),
+            QueryNode::And(nodes) => {
+                let mut clauses = Vec::with_capacity(nodes.len());
+                let mut positive = false;
+                for node in nodes {
+                    match node {
+                        QueryNode::Not(inner) => clauses.push((Occur::MustNot, self.node_query(inner)?)),
+                        other => {
+                            positive = true;
+                            clauses.push((Occur::Must, self.node_query(other)?));
+                        }
+                    }
+                }
+                if !positive {
+                    clauses.push((Occur::Must, Box::new(AllQuery)));
+                }
+                Box::new(BooleanQuery::new(clauses))
+            }
+            QueryNode::Or(nodes) => {
+                let mut clauses = Vec::with_capacity(nodes.len());
+                for node in nodes {
+                    clauses.push((Occur::Should, self.node_query(node)?));
+                }
+                Box::new(BooleanQuery::new(clauses))
+            }
+            QueryNode::Not(inner) => Box::new(BooleanQuery::new(vec![
+                (Occur::Must, Box::new(AllQuery)),
+                (Occur::MustNot, self.node_query(inner)?),
+            ])),
+            QueryNode::YearRange { from, to } => self.year_range(from.map(i64::from), to.map(i64::from)),
+            QueryNode::ExactTitle(text) => match self.tokens(TokenView::ExactKey, text).into_iter().next() {
+                Some(key) => {
+                    Box::new(TermQuery::new(self.term(self.fields.title_exact, &key), IndexRecordOption::Basic))
+                }
+                None => Box::new(EmptyQuery),
+            },
+            QueryNode::TitlePrefix(text) => match self.tokens(TokenView::ExactKey, text).into_iter().next() {
+                Some(key) => {
+                    Box::new(RegexQuery::from_pattern(&format!("{}.*", regex_escape(&key)), self.fields.title_exact)?)
+                }
+                None => Box::new(EmptyQuery),
+            },
+        })
+    }
+
+    /// A word (or phrase) in one field, or in all of them.
+    fn word_query(&self, field: Option<SearchField>, text: &str) -> Box<dyn Query> {
+        let f = &self.fields;
+        let mut views: Vec<(Field, TokenView, f32)> = Vec::new();
+        let title = [
+            (f.title_morph, TokenView::Morphemes, TITLE),
+            (f.title_bigram, TokenView::Bigrams, TITLE * 0.8),
+            (f.title_reading, TokenView::ReadingBigrams, TITLE * 0.6),
+            (f.title_romaji, TokenView::Romaji, TITLE * 0.6),
+        ];
+        let author = [
+            (f.author_morph, TokenView::Morphemes, AUTHOR),
+            (f.author_bigram, TokenView::Bigrams, AUTHOR * 0.8),
+            (f.author_reading, TokenView::ReadingBigrams, AUTHOR * 0.6),
+            (f.author_romaji, TokenView::Romaji, AUTHOR * 0.6),
+        ];
+        let subject = [
+            (f.subject_morph, TokenView::Morphemes, SUBJECT),
+            (f.subject_bigram, TokenView::Bigrams, SUBJECT * 0.8),
+            (f.subject_reading, TokenView::ReadingBigrams, SUBJECT * 0.5),
+        ];
+        let publisher =
+            [(f.publisher_morph, TokenView::Morphemes, OTHER), (f.publisher_bigram, TokenView::Bigrams, OTHER * 0.8)];
+        let other = [(f.other_morph, TokenView::Morphemes, OTHER), (f.other_bigram, TokenView::Bigrams, OTHER * 0.6)];
+        let mut extra: Vec<Box<dyn Query>> = Vec::new();
+        match field {
+            None => {
+                views.extend(title);
+                views.extend(author);
+                views.extend(subject);
+                views.extend(publisher);
+                views.extend(other);
+                if let Some(isbn) = catalogue::isbn13(text).filter(|_| looks_like_isbn(text)) {
+                    extra.push(Box::new(BoostQuery::new(Box::new(self.isbn_query(&isbn)), EXACT_TITLE)));
+                }
+            }
+            Some(SearchField::Title) => views.extend(title),
+            Some(SearchField::Author) => views.extend(author),
+            Some(SearchField::Subject) => views.extend(subject),
+            Some(SearchField::Publisher) => views.extend(publisher),
+            Some(SearchField::Isbn) => {
+                return match catalogue::isbn13(text) {
+                    Some(isbn) => Box::new(self.isbn_query(&isbn)),
+                    None => Box::new(EmptyQuery),
+                };
+            }
+            Some(SearchField::Ndc) => {
+                let class: String = text.chars().filter(|c| c.is_ascii_digit() || *c == '.').collect();
+                if class.is_empty() {
+                    return Box::new(EmptyQuery);
+                }
+                return match RegexQuery::from_pattern(&format!("{}.*", regex_escape(&class)), f.ndc) {
+                    Ok(query) => Box::new(query),
+                    Err(_) => Box::new(EmptyQuery),
+                };
+            }
+            Some(SearchField::Lang) => {
+                return Box::new(TermQuery::new(
+                    Term::from_field_text(f.lang, &text.trim().to_lowercase()),
+                    IndexRecordOption::Basic,
+                ));
+            }
+        }
+        let mut disjuncts = extra;
+        for (field, view, boost) in views {
+            if let Some(query) = self.view_query(field, view, text) {
+                disjuncts.push(Box::new(BoostQuery::new(query, boost)));
+            }
+        }
+        if disjuncts.is_empty() {
+            return Box::new(EmptyQuery);
+        }
+        Box::new(DisjunctionMaxQuery::with_tie_breaker(disjuncts, 0.1))
+    }
+
+    fn isbn_query(&self, isbn13: &str) -> TermQuery {
+        TermQuery::new(Term::from_field_text(self.fields.isbn, isbn13), IndexRecordOption::Basic)
+    }
+
+    /// `text` as analysed by `view`, as a term or phrase query on `field`.
+    fn view_query(&self, field: Field, view: TokenView, text: &str) -> Option<Box<dyn Query>> {
+        let mut tokens = self.positioned_tokens(view, text);
+        if view == TokenView::Bigrams && tokens.len() > 1 {
+            // One-character words share positions with bigrams: match by the bigrams.
+            tokens.retain(|(_, token)| token.chars().count() == 2);
+        }
+        if view == TokenView::Romaji && !text.is_ascii() {
+            return None; // romaji match romanised input only
+        }
+        match tokens.len() {
+            0 => None,
+            1 => Some(Box::new(TermQuery::new(self.term(field, &tokens[0].1), IndexRecordOption::WithFreqs))),
+            _ if view == TokenView::Romaji => {
+                // Hepburn and wāpuro forms share a position: any form of each word.
+                let mut by_position: Vec<(usize, Vec<Box<dyn Query>>)> = Vec::new();
+                for (position, token) in tokens {
+                    let query: Box<dyn Query> =
+                        Box::new(TermQuery::new(self.term(field, &token), IndexRecordOption::WithFreqs));
+                    match by_position.iter_mut().find(|(p, _)| *p == position) {
+                        Some((_, forms)) => forms.push(query),
+                        None => by_position.push((position, vec![query])),
+                    }
+                }
+                let musts = by_position
+                    .into_iter()
+                    .map(|(_, forms)| (Occur::Must, Box::new(BooleanQuery::union(forms)) as Box<dyn Query>))
+                    .collect();
+                Some(Box::new(BooleanQuery::new(musts)))
+            }
+            _ => {
+                let first = tokens[0].0;
+                let terms: Vec<(usize, Term)> = tokens
+                    .into_iter()
+                    .map(|(position, token)| (position.saturating_sub(first), self.term(field, &token)))
+                    .collect();
+                Some(Box::new(PhraseQuery::new_with_offset(terms)))
+            }
+        }
+    }
+
+    fn term(&self, field: Field, text: &str) -> Term {
+        Term::from_field_text(field, text)
+    }
+
+    fn analyzer_for(&self, view: TokenView) -> Option<TextAnalyzer> {
+        self.inner.tokenizers().get(view.tokenizer_name())
+    }
+
+    fn positioned_tokens(&self, view: TokenView, text: &str) -> Vec<(usize, String)> {
+        let Some(mut analyzer) = self.analyzer_for(view) else { return Vec::new() };
+        let mut stream = analyzer.token_stream(text);
+        let mut out = Vec::new();
+        while stream.advance() {
+            let token = stream.token();
+            out.push((token.position, token.text.clone()));
+        }
+        out
+    }
+
+    fn tokens(&self, view: TokenView, text: &str) -> Vec<String> {
+        self.positioned_tokens(view, text).into_iter().map(|(_, t)| t).collect()
+    }
+
+    fn hits(&self, searcher: &Searcher, addresses: &[(f32, DocAddress)], words: &[String]) -> Result<Vec<Hit>> {
+        let f = &self.fields;
+        let mut hits = Vec::with_capacity(addresses.len());
+        for (score, address) in addresses {
+            let doc: TantivyDocument = searcher.doc(*address)?;
+            let text = |field: Field| doc.get_first(field).and_then(|v| v.as_str()).unwrap_or_default().to_string();
+            let texts =
+                |field: Field| doc.get_all(field).filter_map(|v| v.as_str().map(str::to_string)).collect::<Vec<_>>();
+            let title = text(f.title);
+            let isbn: Vec<String> = texts(f.isbn).into_iter().filter(|i| i.len() == 13).collect();
+            hits.push(Hit {
+                id: doc.get_first(f.id).and_then(|v| v.as_u64()).unwrap_or_default(),
+                control_number: text(f.control_number),
+                highlights: self.highlights(&title, words),
+                title,
+                title_reading: text(f.title_reading_display),
+                authors: texts(f.author),
+                publisher: texts(f.publisher),
+                year: doc.get_first(f.year).and_then(|v| v.as_i64()),
+                isbn,
+                ndc: texts(f.ndc),
+                score: *score,
+            });
+        }
+        Ok(hits)
+    }
+
+    /// Byte ranges of `title` where a query word's morphemes or bigrams occur.
+    fn highlights(&self, title: &str, words: &[String]) -> Vec<(usize, usize)> {
+        let Ok(analysis) = self.analyzer.analyze(title) else { return Vec::new() };
+        let mut wanted = std::collections::HashSet::new();
+        for word in words {
+            if let Ok(query) = self.analyzer.analyze(word) {
+                wanted.extend(query.morphemes.into_iter().map(|m| m.normalized));
+                wanted.extend(query.bigrams.into_iter().map(|g| g.text));
+                wanted.extend(query.unigrams.into_iter().map(|g| g.text));
+            }
+        }
+        let mut ranges: Vec<(usize, usize)> = analysis
+            .morphemes
+            .iter()
+            .filter(|m| wanted.contains(&m.normalized))
+            .map(|m| (m.start, m.end))
+            .chain(
+                analysis
+                    .bigrams
+                    .iter()
+                    .chain(&analysis.unigrams)
+                    .filter(|g| wanted.contains(&g.text))
+                    .map(|g| (g.start, g.end)),
+            )
+            .collect();
+        ranges.sort_unstable();
+        let mut merged: Vec<(usize, usize)> = Vec::new();
+        for (start, end) in ranges {
+            match merged.last_mut() {
+                Some(last) if start <= last.1 => last.1 = last.1.max(end),
+                _ => merged.push((start, end)),
+            }
+        }
+        merged
+    }
+
+    fn facet_counts(&self, searcher: &Searcher, query: &dyn Query) -> Result<FacetCounts> {
+        let mut collector = FacetCollector::for_field("facets");
+        for root in ["/ndc", "/lang", "/material", "/decade", "/author", "/subject"] {
+            collector.add_facet(root);
+        }
+        let counts = searcher.search(query, &collector)?;
+        let top = |root: &str, k: usize| -> Vec<FacetCount> {
+            counts
+                .top_k(root, k)
+                .into_iter()
+                .map(|(facet, count)| {
+                    let value = facet.to_path().last().map(|s| s.to_string()).unwrap_or_default();
+                    let label =
+                        if root == "/ndc" { ndc_label(&value).unwrap_or(&value).to_string() } else { value.clone() };
+                    FacetCount { value, label, count }
+                })
+                .collect()
+        };
+        let mut ndc = top("/ndc", 10);
+        ndc.sort_by(|a, b| a.value.cmp(&b.value));
+        let mut decade = top("/decade", 30);
+        decade.sort_by(|a, b| b.value.cmp(&a.value));
+        Ok(FacetCounts {
+            ndc,
+            lang: top("/lang", 10),
+            material: top("/material", 10),
+            decade,
+            author: top("/author", 10),
+            subject: top("/subject", 10),
+        })
+    }
+}
+
+fn collect_words(node: &QueryNode, out: &mut Vec<String>) {
+    match node {
+        QueryNode::Term { text, .. } | QueryNode::Phrase { text, .. } => out.push(text.clone()),
+        QueryNode::And(nodes) | QueryNode::Or(nodes) => nodes.iter().for_each(|n| collect_words(n, out)),
+        QueryNode::ExactTitle(text) | QueryNode::TitlePrefix(text) => out.push(text.clone()),
+        QueryNode::Not(_) | QueryNode::YearRange { .. } => {}
+    }
+}
+
+/// Words without fields or operators: the query may be a title typed as it is.
+fn is_plain_words(node: &QueryNode) -> bool {
+    match node {
+        QueryNode::Term { field: None, .. } | QueryNode::Phrase { field: None, .. } => true,
+        QueryNode::And(nodes) => nodes
+            .iter()
+            .all(|n| matches!(n, QueryNode::Term { field: None, .. } | QueryNode::Phrase { field: None, .. })),
+        _ => false,
+    }
+}
+
+fn looks_like_isbn(text: &str) -> bool {
+    let digits = text.chars().filter(char::is_ascii_alphanumeric).count();
+    (digits == 10 || digits == 13) && text.chars().all(|c| c.is_ascii_digit() || matches!(c, '-' | 'x' | 'X' | ' '))
+}
+
+fn regex_escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        if "\\.+*?()|[]{}^$".contains(c) {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
+}
