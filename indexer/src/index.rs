@@ -110,6 +110,31 @@ impl Index {
         Ok(metas.payload.as_deref().and_then(|p| serde_json::from_str::<Payload>(p).ok()).map_or(0, |p| p.seq))
     }
 
+    /// The bib ids of every document visible to searches, with their stored titles: what
+    /// the index holds, to compare with the catalogue (tests, `shiori reindex --check`).
+    pub fn documents(&self) -> Result<std::collections::BTreeMap<u64, String>> {
+        use tantivy::schema::Value;
+        let searcher = self.reader.searcher();
+        let mut out = std::collections::BTreeMap::new();
+        for (ordinal, segment) in searcher.segment_readers().iter().enumerate() {
+            let store = segment.get_store_reader(64).map_err(|e| Error::Index(e.to_string()))?;
+            for doc_id in segment.doc_ids_alive() {
+                let doc: TantivyDocument = store.get(doc_id)?;
+                let id = doc.get_first(self.fields.id).and_then(|v| v.as_u64());
+                let title = doc.get_first(self.fields.title).and_then(|v| v.as_str()).unwrap_or_default().to_string();
+                match id {
+                    Some(id) => {
+                        if out.insert(id, title).is_some() {
+                            return Err(Error::Index(format!("bib {id} is indexed twice (segment {ordinal})")));
+                        }
+                    }
+                    None => return Err(Error::Index(format!("a document of segment {ordinal} has no bib id"))),
+                }
+            }
+        }
+        Ok(out)
+    }
+
     /// Number of documents visible to searches.
     pub fn num_docs(&self) -> u64 {
         self.reader.searcher().num_docs()

@@ -412,6 +412,18 @@ impl Index {
                 ));
             }
         }
+        // A one-character word (「城」) is also looked for inside longer title words, below
+        // the titles where it stands alone.
+        let mut chars = text.trim().chars();
+        if let (Some(c), None) = (chars.next(), chars.next())
+            && matches!(field, None | Some(SearchField::Title))
+            && !c.is_ascii()
+        {
+            let c = tokenizer_dict::normalize(&c.to_string()).into_string();
+            if let Ok(query) = RegexQuery::from_pattern(&format!("{0}.|.{0}", regex_escape(&c)), f.title_bigram) {
+                extra.push(Box::new(BoostQuery::new(Box::new(query), TITLE * 0.3)));
+            }
+        }
         let mut disjuncts = extra;
         for (field, view, boost) in views {
             if let Some(query) = self.view_query(field, view, text) {
@@ -435,7 +447,7 @@ impl Index {
             // One-character words share positions with bigrams: match by the bigrams.
             tokens.retain(|(_, token)| token.chars().count() == 2);
         }
-        if view == TokenView::Romaji && !text.is_ascii() {
+        if view == TokenView::Romaji && !tokenizer_dict::normalize(text).as_str().is_ascii() {
             return None; // romaji match romanised input only
         }
         match tokens.len() {

@@ -3,4 +3,5 @@
 // Test code may unwrap: a panic is a failing test with its message.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod search;
 mod tokenizers;
