@@ -269,11 +269,28 @@ impl Index {
 /// The tantivy document of one catalogue record.
 fn document(fields: &Fields, analyzer: &JapaneseAnalyzer, id: u64, record: &catalogue::Record) -> TantivyDocument {
     let doc = BibDocument::from_record(id, record);
+    let title = analyzer.analyze(&doc.title).ok();
     let reading = match doc.title_readings.first() {
         Some(catalogued) => tokenizer_dict::to_hiragana(catalogued),
-        None => analyzer.analyze(&doc.title).map(|a| a.reading).unwrap_or_default(),
+        None => title.as_ref().map(|a| a.reading.clone()).unwrap_or_default(),
     };
-    fields.document(&doc, &reading)
+    let mut suggestions = Vec::new();
+    if let Some(title) = &title {
+        let catalogued = analyzer.analyze(&reading).ok().map(|a| a.keys.exact);
+        for key in [Some(title.keys.exact.clone()), Some(title.keys.reading.clone()), catalogued].into_iter().flatten()
+        {
+            crate::suggest::push_entry(&mut suggestions, &key, crate::suggest::Kind::Title, &doc.title);
+        }
+    }
+    for author in doc.authors.iter().take(3) {
+        let display = crate::suggest::author_display(author);
+        if let Ok(analysis) = analyzer.analyze(&display) {
+            for key in [&analysis.keys.exact, &analysis.keys.reading] {
+                crate::suggest::push_entry(&mut suggestions, key, crate::suggest::Kind::Author, &display);
+            }
+        }
+    }
+    fields.document(&doc, &reading, &suggestions)
 }
 
 fn payload(seq: u64) -> String {

@@ -25,6 +25,7 @@ mod index;
 mod query;
 mod schema;
 mod search;
+mod suggest;
 mod tokenizer;
 
 pub use document::BibDocument;
@@ -35,4 +36,5 @@ pub use query::parse::{QueryError, QueryNode, SearchField, parse_query};
 pub use search::{
     FacetCount, FacetCounts, Filters, Hit, MAX_LIMIT, MAX_OFFSET, MatchMode, SearchRequest, SearchResults, Sort,
 };
+pub use suggest::{Kind as SuggestionKind, Suggestion};
 pub use tokenizer::{JapaneseTokenizer, TokenView, register_japanese_tokenizers};

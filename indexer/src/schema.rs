@@ -44,6 +44,7 @@ pub(crate) struct Fields {
     pub(crate) publisher_bigram: Field,
     pub(crate) other_morph: Field,
     pub(crate) other_bigram: Field,
+    pub(crate) suggest: Field,
 }
 
 fn text(view: TokenView, stored: bool) -> TextOptions {
@@ -91,6 +92,7 @@ impl Fields {
         let publisher_bigram = b.add_text_field("publisher_bigram", text(TokenView::Bigrams, false));
         let other_morph = b.add_text_field("other_morph", text(TokenView::Morphemes, false));
         let other_bigram = b.add_text_field("other_bigram", text(TokenView::Bigrams, false));
+        let suggest = b.add_text_field("suggest", STRING);
         Fields {
             schema: b.build(),
             id,
@@ -124,12 +126,13 @@ impl Fields {
             publisher_bigram,
             other_morph,
             other_bigram,
+            suggest,
         }
     }
 
     /// The tantivy document of a record. `title_reading` is the reading shown and sorted
     /// on: the catalogued one when there is one, else the analyser's.
-    pub(crate) fn document(&self, doc: &BibDocument, title_reading: &str) -> TantivyDocument {
+    pub(crate) fn document(&self, doc: &BibDocument, title_reading: &str, suggestions: &[String]) -> TantivyDocument {
         let mut d = TantivyDocument::default();
         d.add_u64(self.id, doc.id);
         d.add_text(self.control_number, &doc.control_number);
@@ -164,6 +167,9 @@ impl Fields {
             d.add_text(self.lang, lang);
         }
         d.add_text(self.material, doc.material);
+        for suggestion in suggestions {
+            d.add_text(self.suggest, suggestion);
+        }
         for facet in crate::facets::facets_of(doc) {
             d.add_facet(self.facets, facet);
         }

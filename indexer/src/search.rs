@@ -171,6 +171,8 @@ pub struct SearchResults {
     pub hits: Vec<Hit>,
     /// Facet counts (empty unless asked for).
     pub facets: FacetCounts,
+    /// For a keyword search that found nothing: a title or name read the same way.
+    pub did_you_mean: Option<String>,
 }
 
 /// Boosts of the fields, the design's order: exact title > title phrase > title words >
@@ -216,7 +218,13 @@ impl Index {
         };
         let hits = if request.limit == 0 { Vec::new() } else { self.hits(&searcher, &addresses, &words)? };
         let facets = if request.facets { self.facet_counts(&searcher, &filtered)? } else { FacetCounts::default() };
-        Ok(SearchResults { total, hits, facets })
+        let did_you_mean = if total == 0 && request.mode == MatchMode::Keywords && request.filters == Filters::default()
+        {
+            self.did_you_mean(&request.query)?
+        } else {
+            None
+        };
+        Ok(SearchResults { total, hits, facets, did_you_mean })
     }
 
     /// The tantivy query of a request, and the query's words (for highlighting).

@@ -477,3 +477,32 @@ fn a_rebuild_swaps_in_atomically_while_searches_keep_working() {
     assert_eq!(first(&index, &catalogue, "こころ").as_deref(), Some("k1"));
     assert_eq!(index.applied_seq().unwrap(), catalogue.last_change_seq().unwrap());
 }
+
+#[test]
+fn suggestions_complete_writing_and_reading() {
+    let (_scratch, _catalogue, index) = library();
+    let texts = |prefix: &str| index.suggest(prefix, 10).unwrap().into_iter().map(|s| s.text).collect::<Vec<_>>();
+    for prefix in ["なつめ", "ナツメ", "夏目", "夏目漱"] {
+        assert!(texts(prefix).contains(&"夏目漱石".to_string()), "{prefix}: {:?}", texts(prefix));
+    }
+    assert!(texts("こころ").contains(&"こゝろ".to_string()), "{:?}", texts("こころ"));
+    assert!(texts("こうじえん").iter().any(|t| t.starts_with("広辞苑")), "{:?}", texts("こうじえん"));
+    assert!(texts("zzzz").is_empty());
+    assert!(texts("").is_empty());
+    let kinds = index.suggest("夏目", 10).unwrap();
+    assert!(kinds.iter().any(|s| s.kind == indexer::SuggestionKind::Author));
+}
+
+#[test]
+fn a_search_that_finds_nothing_says_what_was_meant() {
+    let (_scratch, _catalogue, index) = library();
+    let results = index.search(&SearchRequest::new("陰陽帥 鉄輪")).unwrap();
+    assert_eq!(results.total, 0);
+    assert_eq!(results.did_you_mean.as_deref(), Some("陰陽師 鉄輪"));
+    let results = index.search(&SearchRequest::new("こころの処方せん")).unwrap();
+    if results.total == 0 {
+        assert_eq!(results.did_you_mean.as_deref(), Some("こころの処方箋"));
+    }
+    let found = index.search(&SearchRequest::new("鉄輪")).unwrap();
+    assert!(found.total > 0 && found.did_you_mean.is_none());
+}

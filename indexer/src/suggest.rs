@@ -1,0 +1,224 @@
+//! Suggestions as you type, and "did you mean" for searches that found nothing.
+//!
+//! Every record contributes entries `KEY \u{1} KIND DISPLAY` to an untokenised field: the
+//! normalised key and the hiragana reading key of its title and of its first authors. The
+//! term dictionary is then the suggestion index: a prefix of what the patron typed is a
+//! range of terms, and each term's document frequency says how many records stand behind
+//! it. So なつめ finds 夏目漱石 by reading, and 夏目 by writing.
+
+use std::collections::HashMap;
+
+use serde::Serialize;
+
+use crate::error::{Error, Result};
+use crate::index::Index;
+use crate::tokenizer::TokenView;
+
+/// What a suggestion completes to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Kind {
+    /// A title.
+    Title,
+    /// A name.
+    Author,
+}
+
+/// One completion.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Suggestion {
+    /// What to show and search for.
+    pub text: String,
+    /// Title or author.
+    pub kind: Kind,
+    /// Records behind it.
+    pub count: u64,
+}
+
+const SEPARATOR: char = '\u{1}';
+const MAX_KEY: usize = 64;
+
+/// Adds an entry for `display` under `key` (skipped if the key is empty or repeated).
+pub(crate) fn push_entry(entries: &mut Vec<String>, key: &str, kind: Kind, display: &str) {
+    let key: String = key.chars().take(MAX_KEY).collect();
+    if key.is_empty() || display.trim().is_empty() {
+        return;
+    }
+    let tag = match kind {
+        Kind::Title => 't',
+        Kind::Author => 'a',
+    };
+    let entry = format!("{key}{SEPARATOR}{tag}{}", display.trim());
+    if !entries.contains(&entry) {
+        entries.push(entry);
+    }
+}
+
+/// A name as suggested: "夏目, 漱石, 1867-1916" -> "夏目漱石"; Latin names keep a space.
+pub(crate) fn author_display(name: &str) -> String {
+    let parts: Vec<&str> = name
+        .split(',')
+        .map(str::trim)
+        .filter(|p| !p.is_empty() && !p.chars().next().is_some_and(|c| c.is_ascii_digit()))
+        .take(2)
+        .collect();
+    let japanese = parts.iter().all(|p| !p.is_ascii());
+    parts.join(if japanese { "" } else { ", " })
+}
+
+impl Index {
+    /// Completions of `prefix`: titles and names whose writing or reading starts with it,
+    /// most records first.
+    pub fn suggest(&self, prefix: &str, limit: usize) -> Result<Vec<Suggestion>> {
+        let Some(key) = self.exact_key(prefix) else { return Ok(Vec::new()) };
+        let mut keys = vec![key.clone()];
+        let hiragana = tokenizer_dict::to_hiragana(&key);
+        if hiragana != key {
+            keys.push(hiragana);
+        }
+        let mut counts: HashMap<(Kind, String), u64> = HashMap::new();
+        for key in &keys {
+            for (term, freq) in self.terms_with_prefix(key, 2_000)? {
+                if let Some((kind, display)) = parse_entry(&term) {
+                    let count = counts.entry((kind, display)).or_default();
+                    *count = (*count).max(freq);
+                }
+            }
+        }
+        let mut out: Vec<Suggestion> =
+            counts.into_iter().map(|((kind, text), count)| Suggestion { text, kind, count }).collect();
+        out.sort_by(|a, b| {
+            b.count.cmp(&a.count).then(a.text.chars().count().cmp(&b.text.chars().count())).then(a.text.cmp(&b.text))
+        });
+        out.truncate(limit);
+        Ok(out)
+    }
+
+    /// For a query that found nothing: the title or name whose writing or reading is
+    /// closest to the query's (one or two characters apart), most records first.
+    /// 「としょかんのれきし」 typed as 「としょかんのれきsi」 or 「夏目嗽石」 for 夏目漱石.
+    pub(crate) fn did_you_mean(&self, query: &str) -> Result<Option<String>> {
+        let Ok(analysis) = self.analyzer.analyze(query) else { return Ok(None) };
+        let mut best: Option<(usize, u64, String)> = None;
+        for key in [analysis.keys.exact, analysis.keys.reading] {
+            let length = key.chars().count();
+            if length < 2 {
+                continue;
+            }
+            let allowed = if length >= 8 { 2 } else { 1 };
+            let Some(first) = key.chars().next() else { continue };
+            for (term, freq) in self.terms_with_prefix(&first.to_string(), 20_000)? {
+                let Some((term_key, _)) = term.split_once(SEPARATOR) else { continue };
+                let distance = edit_distance(term_key, &key, allowed);
+                if distance == 0 || distance > allowed {
+                    continue;
+                }
+                let Some((_, display)) = parse_entry(&term) else { continue };
+                let better = best
+                    .as_ref()
+                    .is_none_or(|(d, f, _)| (distance, std::cmp::Reverse(freq)) < (*d, std::cmp::Reverse(*f)));
+                if better && display != query {
+                    best = Some((distance, freq, display));
+                }
+            }
+        }
+        Ok(best.map(|(_, _, display)| display))
+    }
+
+    fn exact_key(&self, text: &str) -> Option<String> {
+        let mut analyzer = self.inner.tokenizers().get(TokenView::ExactKey.tokenizer_name())?;
+        let mut stream = analyzer.token_stream(text);
+        stream.advance().then(|| stream.token().text.clone())
+    }
+
+    /// Terms of the suggestion field starting with `prefix` and their document frequency,
+    /// summed over segments; at most `limit` terms per segment are read.
+    fn terms_with_prefix(&self, prefix: &str, limit: usize) -> Result<Vec<(String, u64)>> {
+        let searcher = self.reader.searcher();
+        let mut out: HashMap<String, u64> = HashMap::new();
+        let mut upper = prefix.as_bytes().to_vec();
+        upper.push(0xFF);
+        for segment in searcher.segment_readers() {
+            let inverted = segment.inverted_index(self.fields.suggest)?;
+            let mut stream = inverted
+                .terms()
+                .range()
+                .ge(prefix.as_bytes())
+                .lt(&upper)
+                .into_stream()
+                .map_err(|e| Error::Index(e.to_string()))?;
+            let mut read = 0;
+            while stream.advance() && read < limit {
+                read += 1;
+                let term = String::from_utf8_lossy(stream.key()).into_owned();
+                *out.entry(term).or_default() += u64::from(stream.value().doc_freq);
+            }
+        }
+        Ok(out.into_iter().collect())
+    }
+}
+
+/// Levenshtein distance over characters, giving up (returning `limit + 1`) once it exceeds
+/// `limit`.
+fn edit_distance(a: &str, b: &str, limit: usize) -> usize {
+    let a: Vec<char> = a.chars().collect();
+    let b: Vec<char> = b.chars().collect();
+    if a.len().abs_diff(b.len()) > limit {
+        return limit + 1;
+    }
+    let mut previous: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.iter().enumerate() {
+        let mut current = vec![i + 1; b.len() + 1];
+        for (j, cb) in b.iter().enumerate() {
+            let substitution = previous[j] + usize::from(ca != cb);
+            current[j + 1] = substitution.min(previous[j + 1] + 1).min(current[j] + 1);
+        }
+        if current.iter().min().is_some_and(|m| *m > limit) {
+            return limit + 1;
+        }
+        previous = current;
+    }
+    previous[b.len()]
+}
+
+fn parse_entry(term: &str) -> Option<(Kind, String)> {
+    let (_, rest) = term.split_once(SEPARATOR)?;
+    let mut chars = rest.chars();
+    let kind = match chars.next()? {
+        't' => Kind::Title,
+        'a' => Kind::Author,
+        _ => return None,
+    };
+    Some((kind, chars.as_str().to_string()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn author_names_are_shown_without_dates() {
+        assert_eq!(author_display("夏目, 漱石, 1867-1916"), "夏目漱石");
+        assert_eq!(author_display("Natsume, Sōseki, 1867-1916"), "Natsume, Sōseki");
+        assert_eq!(author_display("図書館史研究会"), "図書館史研究会");
+    }
+
+    #[test]
+    fn edit_distances() {
+        assert_eq!(edit_distance("なつめそうせき", "なつめそうせき", 1), 0);
+        assert_eq!(edit_distance("夏目漱石", "夏目嗽石", 1), 1);
+        assert_eq!(edit_distance("toshokan", "toshokam", 1), 1);
+        assert_eq!(edit_distance("abc", "xyz", 1), 2);
+        assert_eq!(edit_distance("", "ab", 2), 2);
+    }
+
+    #[test]
+    fn entries_round_trip() {
+        let mut entries = Vec::new();
+        push_entry(&mut entries, "なつめそうせき", Kind::Author, "夏目漱石");
+        push_entry(&mut entries, "なつめそうせき", Kind::Author, "夏目漱石");
+        push_entry(&mut entries, "", Kind::Title, "x");
+        assert_eq!(entries.len(), 1);
+        assert_eq!(parse_entry(&entries[0]), Some((Kind::Author, "夏目漱石".to_string())));
+    }
+}
