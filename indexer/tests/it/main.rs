@@ -5,3 +5,4 @@
 
 mod search;
 mod tokenizers;
+mod model;
