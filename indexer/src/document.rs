@@ -8,6 +8,7 @@
 //! the vernacular form of the field it links to.
 
 use catalogue::{Field, Record};
+use unicode_normalization::UnicodeNormalization;
 
 /// The searchable, displayable parts of one bibliographic record.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -114,7 +115,10 @@ fn trim_isbd(value: &str) -> &str {
     value.trim().trim_end_matches([' ', '/', ':', ';', ',', '=', '.']).trim()
 }
 
+/// Adds a value once, in NFC: LC writes decomposed diacritics (o + U+0304), and the same
+/// text must show and compare alike whatever form a record came in.
 fn push_unique(list: &mut Vec<String>, value: String) {
+    let value = if unicode_normalization::is_nfc(&value) { value } else { value.nfc().collect() };
     if !value.is_empty() && !list.contains(&value) {
         list.push(value);
     }
@@ -151,16 +155,7 @@ impl BibDocument {
                 "100" | "110" | "111" | "700" | "710" | "711" => {
                     push_unique(&mut doc.authors, subfields_text(field, &['a', 'b', 'c', 'd', 'q']))
                 }
-                "600" | "610" | "611" | "630" | "650" | "651" => {
-                    let parts: Vec<&str> = field
-                        .subfields()
-                        .iter()
-                        .filter(|s| matches!(s.code, 'a' | 'b' | 'c' | 'd' | 't' | 'x' | 'y' | 'z' | 'v'))
-                        .map(|s| trim_isbd(&s.value))
-                        .filter(|v| !v.is_empty())
-                        .collect();
-                    push_unique(&mut doc.subjects, parts.join(" -- "));
-                }
+                "600" | "610" | "611" | "630" | "650" | "651" => push_unique(&mut doc.subjects, subject_heading(field)),
                 "490" => push_unique(&mut doc.series, subfields_text(field, &['a', 'v'])),
                 "800" | "810" | "811" | "830" => push_unique(&mut doc.series, subfields_text(field, &['a', 't', 'v'])),
                 "260" | "264" => {
@@ -269,12 +264,26 @@ impl BibDocument {
         match vernacular_main_title {
             Some(vernacular) => {
                 push_unique(&mut doc.title_romanised, main_title);
-                doc.title = vernacular;
+                doc.title = vernacular.nfc().collect();
             }
-            None => doc.title = main_title,
+            None => doc.title = main_title.nfc().collect(),
         }
         doc
     }
+}
+
+/// A subject heading: the heading proper ($a $b $c $d $t, e.g. a name with its dates)
+/// followed by its subdivisions ($v $x $y $z), joined with " -- " as catalogues show them.
+fn subject_heading(field: &Field) -> String {
+    let mut heading = subfields_text(field, &['a', 'b', 'c', 'd', 't']);
+    for subdivision in field.subfields().iter().filter(|s| matches!(s.code, 'v' | 'x' | 'y' | 'z')) {
+        let value = trim_isbd(&subdivision.value);
+        if !value.is_empty() {
+            heading.push_str(" -- ");
+            heading.push_str(value);
+        }
+    }
+    heading
 }
 
 fn first_year(text: &str) -> Option<i64> {
