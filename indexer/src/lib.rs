@@ -21,6 +21,7 @@
 mod document;
 mod error;
 mod facets;
+mod follow;
 mod index;
 mod query;
 mod schema;
@@ -31,6 +32,7 @@ mod tokenizer;
 pub use document::BibDocument;
 pub use error::{Error, Result};
 pub use facets::{NDC_CLASSES, ndc_label};
+pub use follow::follow;
 pub use index::{Applied, Index, RebuildReport};
 pub use query::parse::{QueryError, QueryNode, SearchField, parse_query};
 pub use search::{

@@ -506,3 +506,27 @@ fn a_search_that_finds_nothing_says_what_was_meant() {
     let found = index.search(&SearchRequest::new("鉄輪")).unwrap();
     assert!(found.total > 0 && found.did_you_mean.is_none());
 }
+
+#[test]
+fn a_follower_makes_a_change_searchable_without_being_asked() {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::time::{Duration, Instant};
+
+    let (scratch, catalogue) = Scratch::new("follow");
+    let catalogue = Arc::new(catalogue);
+    let index = Arc::new(scratch.index());
+    let stop = Arc::new(AtomicBool::new(false));
+    let follower = indexer::follow(index.clone(), catalogue.clone(), Duration::from_millis(20), stop.clone());
+    let book = Book { id: "f1", title: "銀河鉄道の夜", author: Some("宮沢賢治"), ..Book::default() };
+    catalogue.upsert(vec![book.record()], "follow").unwrap();
+    // Polled, not timed: the change must appear; how fast is measured by the benches.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while index.search(&SearchRequest::new("銀河鉄道")).unwrap().total == 0 {
+        assert!(Instant::now() < deadline, "the follower never applied the change");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    stop.store(true, Ordering::Relaxed);
+    follower.join().unwrap().unwrap();
+    assert_eq!(index.applied_seq().unwrap(), catalogue.last_change_seq().unwrap());
+}
