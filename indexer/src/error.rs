@@ -5,7 +5,7 @@
 #[non_exhaustive]
 pub enum Error {
     /// The query cannot be searched (the patron's mistake: answer 400).
-    #[error("{0}")]
+    #[error(transparent)]
     Query(#[from] crate::query::parse::QueryError),
     /// A request parameter is out of range (page, per_page, sort, filter).
     #[error("{0}")]

@@ -180,6 +180,9 @@ pub(crate) fn search(
         return Ok(ExitCode::SUCCESS);
     }
     println!("{} hits", results.total);
+    if let Some(suggestion) = &results.did_you_mean {
+        println!("did you mean: {suggestion}");
+    }
     for (rank, hit) in results.hits.iter().enumerate() {
         let year = hit.year.map(|y| y.to_string()).unwrap_or_default();
         println!(
