@@ -2,6 +2,8 @@
 //! the project): Aozora Bunko titles (CC BY 4.0) and the vernacular titles of the
 //! Library of Congress Japanese subset (public domain).
 
+pub mod quality;
+
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, bail};

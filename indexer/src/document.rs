@@ -21,8 +21,12 @@ pub struct BibDocument {
     pub source: String,
     /// The title to show: the vernacular 245 ($a $b $n $p) when there is one.
     pub title: String,
-    /// Every title form: 245, 246, 240, 130, 740 and their vernacular 880s.
+    /// Every title form: 245, 246, 240, 130, 740 and their vernacular 880s, and the title
+    /// with its edition statement (250), so 広辞苑 第7版 is found as typed.
     pub titles: Vec<String>,
+    /// Further forms matched only as a whole title (完全一致): the title proper (245 $a)
+    /// alone, since patrons type it without the subtitle.
+    pub title_proper: Vec<String>,
     /// Catalogued readings of the titles (katakana, from 880 `/$1`).
     pub title_readings: Vec<String>,
     /// Romanised titles (880 `/(B`, and 245 of records whose vernacular is in 880).
@@ -141,6 +145,7 @@ impl BibDocument {
             ..BibDocument::default()
         };
         let mut main_title = String::new();
+        let mut editions: Vec<String> = Vec::new();
         let mut vernacular_main_title = None;
         for field in &record.fields {
             let tag = field.tag();
@@ -148,7 +153,9 @@ impl BibDocument {
                 "245" => {
                     main_title = subfields_text(field, &['a', 'b', 'n', 'p']);
                     push_unique(&mut doc.titles, main_title.clone());
+                    push_unique(&mut doc.title_proper, subfields_text(field, &['a']));
                 }
+                "250" => editions.push(subfields_text(field, &['a'])),
                 "246" | "240" | "130" | "740" => {
                     push_unique(&mut doc.titles, subfields_text(field, &['a', 'b', 'n', 'p']))
                 }
@@ -211,9 +218,11 @@ impl BibDocument {
                         ("245" | "246" | "240" | "130" | "740", Alternate::Vernacular) => {
                             if linked == "245" && vernacular_main_title.is_none() {
                                 vernacular_main_title = Some(text.clone());
+                                push_unique(&mut doc.title_proper, subfields_text(field, &['a']));
                             }
                             push_unique(&mut doc.titles, text);
                         }
+                        ("250", Alternate::Vernacular) => editions.push(subfields_text(field, &['a'])),
                         ("245" | "246" | "240" | "130" | "740", Alternate::Reading) => {
                             push_unique(&mut doc.title_readings, text)
                         }
@@ -258,6 +267,11 @@ impl BibDocument {
                 doc.languages.retain(|l| *l != lang);
                 doc.languages.insert(0, lang);
             }
+        }
+        // The title with each edition statement is a title form too (広辞苑 第7版).
+        for edition in editions.iter().filter(|e| !e.is_empty()) {
+            let proper = vernacular_main_title.as_deref().unwrap_or(&main_title);
+            push_unique(&mut doc.titles, format!("{proper} {edition}"));
         }
         // A romanised 245 with a vernacular 880 (LC practice): show the vernacular, and
         // search the 245 as a romanisation too.

@@ -179,6 +179,12 @@ impl Fields {
                 d.add_text(field, title);
             }
         }
+        for proper in &doc.title_proper {
+            d.add_text(self.title_exact, proper);
+        }
+        // The reading of the whole title is a key too: でんししょせきのつくりかた typed in
+        // full is that title, not one that merely contains it.
+        d.add_text(self.title_exact, title_reading);
         for reading in &doc.title_readings {
             d.add_text(self.title_reading, reading);
             d.add_text(self.title_romaji, reading);

@@ -177,7 +177,9 @@ pub struct SearchResults {
 
 /// Boosts of the fields, the design's order: exact title > title phrase > title words >
 /// author > subject > the rest.
-const EXACT_TITLE: f32 = 30.0;
+/// Large enough that the whole title typed as it is (or its reading, or an ISBN) comes
+/// first whatever else matches: BM25 sums over many fields reach several hundred.
+const EXACT_TITLE: f32 = 1000.0;
 const TITLE_PHRASE: f32 = 8.0;
 const TITLE: f32 = 4.0;
 const AUTHOR: f32 = 2.5;
@@ -256,9 +258,16 @@ impl Index {
                 if is_plain_words(&node) && !plain.is_empty() {
                     let whole = plain.join(" ");
                     let mut should: Vec<(Occur, Box<dyn Query>)> = vec![(Occur::Must, query)];
-                    if let Some(key) = self.tokens(TokenView::ExactKey, &whole).into_iter().next() {
-                        let exact = TermQuery::new(self.term(self.fields.title_exact, &key), IndexRecordOption::Basic);
-                        should.push((Occur::Should, Box::new(BoostQuery::new(Box::new(exact), EXACT_TITLE))));
+                    if let Ok(analysis) = self.analyzer.analyze(&whole) {
+                        let mut keys = vec![analysis.keys.exact];
+                        if !keys.contains(&analysis.keys.reading) {
+                            keys.push(analysis.keys.reading);
+                        }
+                        for key in keys.into_iter().filter(|k| !k.is_empty()) {
+                            let exact =
+                                TermQuery::new(self.term(self.fields.title_exact, &key), IndexRecordOption::Basic);
+                            should.push((Occur::Should, Box::new(BoostQuery::new(Box::new(exact), EXACT_TITLE))));
+                        }
                     }
                     if let Some(phrase) = self.view_query(self.fields.title_bigram, TokenView::Bigrams, &whole) {
                         should.push((Occur::Should, Box::new(BoostQuery::new(phrase, TITLE_PHRASE))));

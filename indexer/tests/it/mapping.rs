@@ -24,6 +24,7 @@ fn a_japan_marc_record() {
             source: "JTNDL".into(),
             title: "これからの本の話をしよう".into(),
             titles: vec!["これからの本の話をしよう".into()],
+            title_proper: vec!["これからの本の話をしよう".into()],
             title_readings: vec!["コレカラ ノ ホン ノ ハナシ オ シヨウ".into()],
             title_romanised: vec!["Korekara no hon no hanashi o shiyo".into()],
             authors: vec!["萩野, 正昭".into()],
