@@ -429,15 +429,18 @@ impl Index {
                 ));
             }
         }
-        // A one-character word (「城」) is also looked for inside longer title words, below
-        // the titles where it stands alone.
+        // A one-character word (「城」) is also looked for at the start of longer title
+        // words, below the titles where it stands alone.
         let mut chars = text.trim().chars();
         if let (Some(c), None) = (chars.next(), chars.next())
             && matches!(field, None | Some(SearchField::Title))
             && !c.is_ascii()
         {
             let c = tokenizer_dict::normalize(&c.to_string()).into_string();
-            if let Ok(query) = RegexQuery::from_pattern(&format!("{0}.|.{0}", regex_escape(&c)), f.title_bigram) {
+            // Only bigrams starting with it: a prefix is a cheap range of the term
+            // dictionary, where a suffix pattern would scan all of it (23 % of query time
+            // at 1M records). 城 finds 城下町; 古城 waits for a unigram field.
+            if let Ok(query) = RegexQuery::from_pattern(&format!("{}.", regex_escape(&c)), f.title_bigram) {
                 extra.push(Box::new(BoostQuery::new(Box::new(query), TITLE * 0.3)));
             }
         }
