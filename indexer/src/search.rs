@@ -6,6 +6,7 @@
 //! built for known-item search: the exact title first, then the title as a phrase, title
 //! words, author, subject, and the rest.
 
+use std::collections::HashSet;
 use std::ops::Bound;
 
 use tantivy::collector::{Count, FacetCollector, TopDocs};
@@ -526,6 +527,7 @@ impl Index {
 
     fn hits(&self, searcher: &Searcher, addresses: &[(f32, DocAddress)], words: &[String]) -> Result<Vec<Hit>> {
         let f = &self.fields;
+        let wanted = self.highlight_terms(words);
         let mut hits = Vec::with_capacity(addresses.len());
         for (score, address) in addresses {
             let doc: TantivyDocument = searcher.doc(*address)?;
@@ -537,7 +539,7 @@ impl Index {
             hits.push(Hit {
                 id: doc.get_first(f.id).and_then(|v| v.as_u64()).unwrap_or_default(),
                 control_number: text(f.control_number),
-                highlights: self.highlights(&title, words),
+                highlights: self.highlights(&title, &wanted),
                 title,
                 title_reading: text(f.title_reading_display),
                 authors: texts(f.author),
@@ -552,9 +554,9 @@ impl Index {
     }
 
     /// Byte ranges of `title` where a query word's morphemes or bigrams occur.
-    fn highlights(&self, title: &str, words: &[String]) -> Vec<(usize, usize)> {
-        let Ok(analysis) = self.analyzer.analyze(title) else { return Vec::new() };
-        let mut wanted = std::collections::HashSet::new();
+    /// The morphemes and grams of the query words, analysed once per request.
+    fn highlight_terms(&self, words: &[String]) -> HashSet<String> {
+        let mut wanted = HashSet::new();
         for word in words {
             if let Ok(query) = self.analyzer.analyze(word) {
                 wanted.extend(query.morphemes.into_iter().map(|m| m.normalized));
@@ -562,6 +564,14 @@ impl Index {
                 wanted.extend(query.unigrams.into_iter().map(|g| g.text));
             }
         }
+        wanted
+    }
+
+    fn highlights(&self, title: &str, wanted: &HashSet<String>) -> Vec<(usize, usize)> {
+        if wanted.is_empty() {
+            return Vec::new();
+        }
+        let Ok(analysis) = self.analyzer.analyze(title) else { return Vec::new() };
         let mut ranges: Vec<(usize, usize)> = analysis
             .morphemes
             .iter()

@@ -178,12 +178,28 @@ fn tokens(analysis: &Analysis, view: TokenView) -> Vec<Token> {
             }
         }
         TokenView::ReadingBigrams => {
+            // Bigrams of the kana runs of the reading; anything else in the reading (digits,
+            // a Latin word, whose "reading" is itself) is one token, so 第6版 and 第7版 stay
+            // apart and "novel" is not the letter pairs no ov ve el of half of all English
+            // records.
+            let is_kana = |c: char| tokenizer_dict::is_hiragana(c) || tokenizer_dict::is_katakana(c) || c == 'ー';
             let chars: Vec<char> = analysis.keys.reading.chars().collect();
-            if chars.len() == 1 {
-                out.push(token(&analysis.keys.reading, 0, 0, 0));
-            }
-            for (position, pair) in chars.windows(2).enumerate() {
-                out.push(token(&pair.iter().collect::<String>(), 0, 0, position));
+            let mut position = 0;
+            let mut i = 0;
+            while i < chars.len() {
+                let kana = is_kana(chars[i]);
+                let end = (i..chars.len()).find(|&j| is_kana(chars[j]) != kana).unwrap_or(chars.len());
+                let run = &chars[i..end];
+                if kana && run.len() > 1 {
+                    for pair in run.windows(2) {
+                        out.push(token(&pair.iter().collect::<String>(), 0, 0, position));
+                        position += 1;
+                    }
+                } else {
+                    out.push(token(&run.iter().collect::<String>(), 0, 0, position));
+                    position += 1;
+                }
+                i = end;
             }
         }
         TokenView::Romaji => {
