@@ -14,7 +14,7 @@ use crate::isbn::isbn13;
 use crate::layout::DataLayout;
 use crate::marc::iso2709;
 use crate::marc::record::{Record, Tag};
-use crate::system::now;
+use crate::system::{check_schema, now};
 use crate::tenant::TenantCode;
 
 const META: TableDefinition<'_, &str, u64> = TableDefinition::new("meta");
@@ -155,19 +155,9 @@ impl Catalogue {
         let db = Database::create(&path)?;
         let txn = db.begin_write()?;
         {
-            let mut meta = txn.open_table(META)?;
-            let found = meta.get("schema_version")?.map(|v| v.value());
-            match found {
-                None => {
-                    meta.insert("schema_version", SCHEMA_VERSION)?;
-                }
-                Some(found) if found > SCHEMA_VERSION => {
-                    return Err(Error::SchemaTooNew { path, found, supported: SCHEMA_VERSION });
-                }
-                // Older schemas are migrated here, one version at a time, inside this
-                // transaction. Version 1 is the first; there is nothing older yet.
-                Some(_) => {}
-            }
+            // Older schemas are migrated here, one version at a time, inside this
+            // transaction. Version 1 is the first; there is nothing older yet.
+            let _version = check_schema(&txn, &path, SCHEMA_VERSION)?;
             txn.open_table(BIBS)?;
             txn.open_table(BIB_BY_CONTROL)?;
             txn.open_multimap_table(BIB_BY_ISBN)?;

@@ -38,17 +38,8 @@ impl System {
         let db = Database::create(&path)?;
         let txn = db.begin_write()?;
         {
-            let mut meta = txn.open_table(META)?;
-            let found = meta.get("schema_version")?.map(|v| v.value());
-            match found {
-                None => {
-                    meta.insert("schema_version", SYSTEM_SCHEMA_VERSION)?;
-                }
-                Some(found) if found > SYSTEM_SCHEMA_VERSION => {
-                    return Err(Error::SchemaTooNew { path, found, supported: SYSTEM_SCHEMA_VERSION });
-                }
-                Some(_) => {}
-            }
+            // Version 1 is the first: nothing older to migrate yet.
+            check_schema(&txn, &path, SYSTEM_SCHEMA_VERSION)?;
             txn.open_table(TENANTS)?;
         }
         txn.commit()?;
@@ -97,6 +88,22 @@ impl System {
             out.push(serde_json::from_slice(value.value()).map_err(|e| Error::Storage(e.to_string()))?);
         }
         Ok(out)
+    }
+}
+
+/// Records the schema version of a new store, or returns the version of an existing one
+/// after refusing one newer than `supported` (an older binary must not half-understand a
+/// newer file). The caller migrates older versions in the same transaction.
+pub(crate) fn check_schema(txn: &redb::WriteTransaction, path: &std::path::Path, supported: u64) -> Result<u64> {
+    let mut meta = txn.open_table(META)?;
+    let found = meta.get("schema_version")?.map(|v| v.value());
+    match found {
+        None => {
+            meta.insert("schema_version", supported)?;
+            Ok(supported)
+        }
+        Some(found) if found > supported => Err(Error::SchemaTooNew { path: path.to_path_buf(), found, supported }),
+        Some(found) => Ok(found),
     }
 }
 

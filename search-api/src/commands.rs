@@ -70,16 +70,9 @@ pub(crate) fn import(data: &Path, tenant: &str, files: &[PathBuf]) -> anyhow::Re
     let rejects_dir = layout.tenant_dir(catalogue.tenant()).join("rejects");
     let mut any_rejected = false;
     for file in files {
-        let bar = progress_bar(file);
-        let report = catalogue::import_file(&catalogue, file, &mut |done, total| {
-            if let Some(bar) = &bar {
-                bar.set_length(total);
-                bar.set_position(done);
-            }
+        let report = with_progress(&file.display().to_string(), |progress| {
+            Ok(catalogue::import_file(&catalogue, file, progress)?)
         })?;
-        if let Some(bar) = bar {
-            bar.finish_and_clear();
-        }
         println!("{}", report.summary());
         for rejection in report.rejected.iter().take(20) {
             eprintln!(
@@ -101,17 +94,31 @@ pub(crate) fn import(data: &Path, tenant: &str, files: &[PathBuf]) -> anyhow::Re
     Ok(if any_rejected { ExitCode::from(EXIT_REJECTED) } else { ExitCode::SUCCESS })
 }
 
-fn progress_bar(file: &Path) -> Option<indicatif::ProgressBar> {
-    if !std::io::stderr().is_terminal() {
-        return None;
+/// Runs `work` with a progress callback (done, total) drawn as a bar when standard error is
+/// a terminal, and cleared when the work ends.
+fn with_progress<T>(
+    label: &str,
+    work: impl FnOnce(&mut dyn FnMut(u64, u64)) -> anyhow::Result<T>,
+) -> anyhow::Result<T> {
+    let bar = std::io::stderr().is_terminal().then(|| {
+        let bar = indicatif::ProgressBar::new(0);
+        let style = indicatif::ProgressStyle::with_template("{msg} [{bar:40}] {pos}/{len} ({eta})")
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar())
+            .progress_chars("=> ");
+        bar.set_style(style);
+        bar.set_message(label.to_string());
+        bar
+    });
+    let result = work(&mut |done, total| {
+        if let Some(bar) = &bar {
+            bar.set_length(total);
+            bar.set_position(done);
+        }
+    });
+    if let Some(bar) = bar {
+        bar.finish_and_clear();
     }
-    let bar = indicatif::ProgressBar::new(0);
-    let style = indicatif::ProgressStyle::with_template("{msg} [{bar:40}] {bytes}/{total_bytes} ({eta})")
-        .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar())
-        .progress_chars("=> ");
-    bar.set_style(style);
-    bar.set_message(file.display().to_string());
-    Some(bar)
+    result
 }
 
 pub(crate) fn export(data: &Path, tenant: &str, format: ExportFormat, out: Option<&Path>) -> anyhow::Result<ExitCode> {
@@ -143,16 +150,8 @@ pub(crate) fn export(data: &Path, tenant: &str, format: ExportFormat, out: Optio
 pub(crate) fn reindex(data: &Path, tenant: &str) -> anyhow::Result<ExitCode> {
     let (layout, catalogue) = open_catalogue(data, tenant)?;
     let analyzer = std::sync::Arc::new(JapaneseAnalyzer::new()?);
-    let bar = progress_bar(Path::new("reindex"));
-    let report = indexer::Index::rebuild(&layout, &catalogue, analyzer, &mut |done, total| {
-        if let Some(bar) = &bar {
-            bar.set_length(total);
-            bar.set_position(done);
-        }
-    })?;
-    if let Some(bar) = bar {
-        bar.finish_and_clear();
-    }
+    let report =
+        with_progress("reindex", |progress| Ok(indexer::Index::rebuild(&layout, &catalogue, analyzer, progress)?))?;
     println!(
         "reindexed {}: {} records, {:.2} s, {:.0} records/s, complete up to change {}",
         catalogue.tenant(),
