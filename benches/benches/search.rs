@@ -20,7 +20,6 @@ use std::collections::BTreeSet;
 use std::fmt::{Display, Write as _};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, Instant};
 
 use catalogue::{Catalogue, DataLayout, Field, Record, Subfield, System, Tag, TenantCode, import_file};
@@ -103,68 +102,18 @@ impl XorShift {
     }
 }
 
-/// Where `fixtures/fetch-lc-books-all.sh` leaves the 250k file.
-fn lc_books_all() -> PathBuf {
-    let dir = match std::env::var_os("SHIORI_CORPUS_DIR") {
-        Some(dir) => PathBuf::from(dir),
-        None => PathBuf::from(std::env::var_os("HOME").unwrap_or_default()).join(".cache/shiori/corpus"),
-    };
-    let path = dir.join("BooksAll.2016.part01.utf8");
-    if !path.is_file() {
-        panic!(
-            "{} is missing: run `bash fixtures/fetch-lc-books-all.sh` from the workspace root \
-             first (it downloads the 250,000-record LC corpus from the pymarc 5.4.0 sdist on PyPI)",
-            path.display()
-        );
-    }
-    path
-}
-
-fn lc_jpn_subset() -> PathBuf {
-    let path = benches::shared_fixtures().join("japanese/lc-jpn-subset/lc_booksall_2016_part01_jpn.mrc");
-    if !path.is_file() {
-        panic!("{} is missing (the shared fixtures live in ../shared/fixtures)", path.display());
-    }
-    path
-}
-
-/// A data folder of its own, removed when dropped (also when the bench panics).
-struct TempData {
-    root: PathBuf,
-}
-
-impl TempData {
-    fn new(name: &str) -> TempData {
-        static NEXT: AtomicU32 = AtomicU32::new(0);
-        let root = std::env::temp_dir().join(format!(
-            "shiori-bench-search-{name}-{}-{}",
-            std::process::id(),
-            NEXT.fetch_add(1, Ordering::Relaxed)
-        ));
-        // A leftover of a killed run with the same pid would make the tenant exist already.
-        let _ = std::fs::remove_dir_all(&root);
-        TempData { root }
-    }
-}
-
-impl Drop for TempData {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.root);
-    }
-}
-
 /// A tenant with its catalogue and live index. Fields drop in order: the index and the
 /// catalogue are closed before their folder is removed.
 struct Tenant {
     name: &'static str,
     index: Index,
     catalogue: Catalogue,
-    _data: TempData,
+    _data: benches::TempData,
 }
 
 /// A fresh data folder with one registered, empty tenant.
-fn empty_tenant(name: &'static str) -> (TempData, DataLayout, Catalogue) {
-    let data = TempData::new(name);
+fn empty_tenant(name: &'static str) -> (benches::TempData, DataLayout, Catalogue) {
+    let data = benches::TempData::new(&format!("search-{name}"));
     let layout = DataLayout::new(&data.root);
     let code: TenantCode = "bench".parse().or_die("tenant code");
     let catalogue = System::open(&layout)
@@ -227,7 +176,7 @@ impl Build {
 /// Rebuilds the tenant's index from its catalogue and opens it.
 fn index_tenant(
     name: &'static str,
-    data: TempData,
+    data: benches::TempData,
     layout: DataLayout,
     catalogue: Catalogue,
     analyzer: &Arc<JapaneseAnalyzer>,
@@ -309,7 +258,11 @@ impl CpuClock {
 fn lc_tenant(analyzer: &Arc<JapaneseAnalyzer>, scale: Scale) -> (Tenant, Build) {
     let clock = CpuClock::start();
     let (data, layout, catalogue) = empty_tenant("lc");
-    let files = if scale.full { vec![lc_books_all(), lc_jpn_subset()] } else { vec![lc_jpn_subset()] };
+    let files = if scale.full {
+        vec![benches::lc_books_all(), benches::lc_jpn_subset()]
+    } else {
+        vec![benches::lc_jpn_subset()]
+    };
     let started = Instant::now();
     for file in files {
         let report = import_file(&catalogue, &file, &mut |_, _| {}).or_die(&format!("importing {}", file.display()));
@@ -330,18 +283,6 @@ fn lc_tenant(analyzer: &Arc<JapaneseAnalyzer>, scale: Scale) -> (Tenant, Build) 
         assert!(records >= LC_BOOKS_ALL_RECORDS, "expected at least {LC_BOOKS_ALL_RECORDS} records, found {records}");
     }
     index_tenant("lc", data, layout, catalogue, analyzer, load_seconds, &clock)
-}
-
-/// Text of the given subfields, ISBD punctuation trimmed, joined by spaces.
-fn subfields_text(field: &Field, codes: &[char]) -> String {
-    let parts: Vec<&str> = field
-        .subfields()
-        .iter()
-        .filter(|s| codes.contains(&s.code))
-        .map(|s| s.value.trim().trim_end_matches([' ', '/', ':', ';', ',', '=', '.']).trim())
-        .filter(|v| !v.is_empty())
-        .collect();
-    parts.join(" ")
 }
 
 /// Real text of the LC corpus the generator and the query sampler draw on.
@@ -378,19 +319,19 @@ fn lc_vocabulary(catalogue: &Catalogue) -> LcVocabulary {
                     }
                 };
                 match field.tag().as_str() {
-                    "245" if english => push(&mut vocabulary.english_titles, subfields_text(field, &['a', 'b'])),
-                    "100" => push(&mut vocabulary.names, subfields_text(field, &['a'])),
-                    "650" => push(&mut vocabulary.subjects, subfields_text(field, &['a'])),
+                    "245" if english => push(&mut vocabulary.english_titles, field.text(&['a', 'b'])),
+                    "100" => push(&mut vocabulary.names, field.text(&['a'])),
+                    "650" => push(&mut vocabulary.subjects, field.text(&['a'])),
                     "260" | "264" => {
-                        push(&mut vocabulary.places, subfields_text(field, &['a']));
-                        push(&mut vocabulary.publishers, subfields_text(field, &['b']));
+                        push(&mut vocabulary.places, field.text(&['a']));
+                        push(&mut vocabulary.publishers, field.text(&['b']));
                     }
                     "880" => {
                         let link = field.subfield_values('6').next().unwrap_or_default();
                         if link.starts_with("100") {
-                            push(&mut vocabulary.japanese_names, subfields_text(field, &['a']));
+                            push(&mut vocabulary.japanese_names, field.text(&['a']));
                         } else if link.starts_with("260") || link.starts_with("264") {
-                            push(&mut vocabulary.japanese_publishers, subfields_text(field, &['b']));
+                            push(&mut vocabulary.japanese_publishers, field.text(&['b']));
                         }
                     }
                     _ => {}

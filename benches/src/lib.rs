@@ -5,6 +5,7 @@
 pub mod quality;
 
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU32, Ordering};
 
 use anyhow::{Context, bail};
 
@@ -80,4 +81,60 @@ fn iso2709_fields(record: &[u8]) -> Vec<(&[u8], &[u8])> {
             Some((&entry[..3], record.get(base + start..base + start + length)?))
         })
         .collect()
+}
+
+/// Where `fixtures/fetch-lc-books-all.sh` leaves the 250,000-record LC file
+/// (`$SHIORI_CORPUS_DIR`, else `~/.cache/shiori/corpus`). Panics with what to run when it is
+/// missing: a bench must not silently measure less than it says.
+pub fn lc_books_all() -> PathBuf {
+    let dir = match std::env::var_os("SHIORI_CORPUS_DIR") {
+        Some(dir) => PathBuf::from(dir),
+        None => PathBuf::from(std::env::var_os("HOME").unwrap_or_default()).join(".cache/shiori/corpus"),
+    };
+    let path = dir.join("BooksAll.2016.part01.utf8");
+    if !path.is_file() {
+        panic!(
+            "{} is missing: run `bash fixtures/fetch-lc-books-all.sh` from the workspace root \
+             first (it downloads the 250,000-record LC corpus from the pymarc 5.4.0 sdist on PyPI)",
+            path.display()
+        );
+    }
+    path
+}
+
+/// The LC Japanese subset of ../shared/fixtures (7,495 records).
+pub fn lc_jpn_subset() -> PathBuf {
+    let path = shared_fixtures().join("japanese/lc-jpn-subset/lc_booksall_2016_part01_jpn.mrc");
+    if !path.is_file() {
+        panic!("{} is missing (the shared fixtures live in ../shared/fixtures)", path.display());
+    }
+    path
+}
+
+/// A data folder of its own in the system temp folder, removed when dropped (also when a
+/// bench panics).
+pub struct TempData {
+    /// The folder.
+    pub root: PathBuf,
+}
+
+impl TempData {
+    /// A new, empty folder whose name contains `label`.
+    pub fn new(label: &str) -> TempData {
+        static NEXT: AtomicU32 = AtomicU32::new(0);
+        let root = std::env::temp_dir().join(format!(
+            "shiori-bench-{label}-{}-{}",
+            std::process::id(),
+            NEXT.fetch_add(1, Ordering::Relaxed)
+        ));
+        // A leftover of a killed run with the same pid would make the tenant exist already.
+        let _ = std::fs::remove_dir_all(&root);
+        TempData { root }
+    }
+}
+
+impl Drop for TempData {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.root);
+    }
 }

@@ -29,7 +29,9 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use anyhow::{Context, anyhow, bail};
-use catalogue::{Catalogue, DataLayout, Field, Outcome, Record, Subfield, System, Tag, TenantCode, import_file};
+use catalogue::{
+    Catalogue, DataLayout, Field, Outcome, Record, Subfield, System, Tag, TenantCode, import_file, trim_isbd,
+};
 use indexer::{BibDocument, Index, SearchRequest};
 use tokenizer_dict::JapaneseAnalyzer;
 
@@ -1122,22 +1124,6 @@ fn linked(field: &Field) -> Option<(String, String)> {
     Some((tag, script))
 }
 
-/// The values of `codes` joined with spaces, ISBD punctuation trimmed.
-fn joined(field: &Field, codes: &[char]) -> String {
-    let parts: Vec<&str> = field
-        .subfields()
-        .iter()
-        .filter(|s| codes.contains(&s.code))
-        .map(|s| trim_isbd(&s.value))
-        .filter(|v| !v.is_empty())
-        .collect();
-    parts.join(" ")
-}
-
-fn trim_isbd(value: &str) -> &str {
-    value.trim().trim_end_matches([' ', '/', ':', ';', ',', '=', '.']).trim()
-}
-
 fn nonempty(text: String) -> Option<String> {
     (!text.is_empty()).then_some(text)
 }
@@ -1149,19 +1135,19 @@ impl Bib {
         let alternates: Vec<(String, String, &Field)> =
             record.fields_with_tag("880").filter_map(|f| linked(f).map(|(t, s)| (t, s, f))).collect();
         let alternate = |tag: &str, role: Role| {
-            alternates.iter().find(|(t, s, f)| t == tag && role.matches(s, f)).map(|(_, _, f)| joined(f, PROPER))
+            alternates.iter().find(|(t, s, f)| t == tag && role.matches(s, f)).map(|(_, _, f)| f.text(PROPER))
         };
         let (title, reading, romanised) = match source {
             // LC: romanised 245, the vernacular (whatever its script) in 880 `/$1`.
             Source::Lc => (
                 alternate("245", Role::Vernacular).and_then(nonempty),
                 None,
-                field_245.map(|f| joined(f, PROPER)).and_then(nonempty),
+                field_245.map(|f| f.text(PROPER)).and_then(nonempty),
             ),
             // JAPAN/MARC and the written records: vernacular 245, the katakana reading in
             // 880 `/$1`, the romanisation in 880 `/(B`.
             _ => (
-                field_245.map(|f| joined(f, PROPER)).and_then(nonempty),
+                field_245.map(|f| f.text(PROPER)).and_then(nonempty),
                 alternate("245", Role::Reading).and_then(nonempty),
                 alternate("245", Role::Romanised).and_then(nonempty),
             ),
@@ -1249,7 +1235,7 @@ impl Role {
     fn matches(self, script: &str, field: &Field) -> bool {
         match self {
             Role::Romanised => script.starts_with("(B"),
-            Role::Reading => script.starts_with("$1") && is_kana_text(&joined(field, &['a', 'n', 'p'])),
+            Role::Reading => script.starts_with("$1") && is_kana_text(&field.text(&['a', 'n', 'p'])),
             Role::Vernacular => !script.starts_with("(B"),
         }
     }

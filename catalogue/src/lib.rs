@@ -37,7 +37,7 @@ pub use import::{ImportReport, Rejection, import_file};
 pub use isbn::isbn13;
 pub use layout::DataLayout;
 pub use marc::iso2709::SourceEncoding;
-pub use marc::record::{Field, Record, Subfield, Tag};
+pub use marc::record::{Field, Record, Subfield, Tag, trim_isbd};
 pub use marc::source::{Format, SourceRecord, detect as detect_format, records as read_records};
 pub use store::{Catalogue, Change, ChangeKind, Outcome, SCHEMA_VERSION, StoredBib};
 pub use system::{System, Tenant};

@@ -7,7 +7,7 @@
 //! its text: katakana-only text is a reading, `(B` is a romanisation, anything else is
 //! the vernacular form of the field it links to.
 
-use catalogue::{Field, Record};
+use catalogue::{Field, Record, trim_isbd};
 use unicode_normalization::UnicodeNormalization;
 
 /// The searchable, displayable parts of one bibliographic record.
@@ -103,22 +103,6 @@ fn display_text(field: &Field, skip: &[char]) -> String {
     parts.join(" ")
 }
 
-fn subfields_text(field: &Field, codes: &[char]) -> String {
-    let parts: Vec<&str> = field
-        .subfields()
-        .iter()
-        .filter(|s| codes.contains(&s.code))
-        .map(|s| trim_isbd(&s.value))
-        .filter(|v| !v.is_empty())
-        .collect();
-    parts.join(" ")
-}
-
-/// Trims the ISBD punctuation that ends a subfield (" /", " :", " ;", ",", ".", " =").
-fn trim_isbd(value: &str) -> &str {
-    value.trim().trim_end_matches([' ', '/', ':', ';', ',', '=', '.']).trim()
-}
-
 /// Adds a value once, in NFC: LC writes decomposed diacritics (o + U+0304), and the same
 /// text must show and compare alike whatever form a record came in.
 fn push_unique(list: &mut Vec<String>, value: String) {
@@ -151,20 +135,18 @@ impl BibDocument {
             let tag = field.tag();
             match tag.as_str() {
                 "245" => {
-                    main_title = subfields_text(field, &['a', 'b', 'n', 'p']);
+                    main_title = field.text(&['a', 'b', 'n', 'p']);
                     push_unique(&mut doc.titles, main_title.clone());
-                    push_unique(&mut doc.title_proper, subfields_text(field, &['a']));
+                    push_unique(&mut doc.title_proper, field.text(&['a']));
                 }
-                "250" => editions.push(subfields_text(field, &['a'])),
-                "246" | "240" | "130" | "740" => {
-                    push_unique(&mut doc.titles, subfields_text(field, &['a', 'b', 'n', 'p']))
-                }
+                "250" => editions.push(field.text(&['a'])),
+                "246" | "240" | "130" | "740" => push_unique(&mut doc.titles, field.text(&['a', 'b', 'n', 'p'])),
                 "100" | "110" | "111" | "700" | "710" | "711" => {
-                    push_unique(&mut doc.authors, subfields_text(field, &['a', 'b', 'c', 'd', 'q']))
+                    push_unique(&mut doc.authors, field.text(&['a', 'b', 'c', 'd', 'q']))
                 }
                 "600" | "610" | "611" | "630" | "650" | "651" => push_unique(&mut doc.subjects, subject_heading(field)),
-                "490" => push_unique(&mut doc.series, subfields_text(field, &['a', 'v'])),
-                "800" | "810" | "811" | "830" => push_unique(&mut doc.series, subfields_text(field, &['a', 't', 'v'])),
+                "490" => push_unique(&mut doc.series, field.text(&['a', 'v'])),
+                "800" | "810" | "811" | "830" => push_unique(&mut doc.series, field.text(&['a', 't', 'v'])),
                 "260" | "264" => {
                     for publisher in field.subfield_values('b') {
                         push_unique(&mut doc.publishers, trim_isbd(publisher).to_string());
@@ -173,8 +155,8 @@ impl BibDocument {
                         doc.year = field.subfield_values('c').find_map(first_year);
                     }
                 }
-                "500" | "520" => push_unique(&mut doc.notes, subfields_text(field, &['a'])),
-                "505" => push_unique(&mut doc.notes, subfields_text(field, &['a', 't', 'r'])),
+                "500" | "520" => push_unique(&mut doc.notes, field.text(&['a'])),
+                "505" => push_unique(&mut doc.notes, field.text(&['a', 't', 'r'])),
                 "020" => {
                     for isbn in field.subfield_values('a').filter_map(catalogue::isbn13) {
                         push_unique(&mut doc.isbns, isbn);
@@ -211,18 +193,18 @@ impl BibDocument {
                 "880" => {
                     let Some((linked, role)) = classify_880(field) else { continue };
                     let text = match linked.as_str() {
-                        "245" | "246" | "240" | "130" | "740" => subfields_text(field, &['a', 'b', 'n', 'p']),
+                        "245" | "246" | "240" | "130" | "740" => field.text(&['a', 'b', 'n', 'p']),
                         _ => display_text(field, &['6']),
                     };
                     match (linked.as_str(), role) {
                         ("245" | "246" | "240" | "130" | "740", Alternate::Vernacular) => {
                             if linked == "245" && vernacular_main_title.is_none() {
                                 vernacular_main_title = Some(text.clone());
-                                push_unique(&mut doc.title_proper, subfields_text(field, &['a']));
+                                push_unique(&mut doc.title_proper, field.text(&['a']));
                             }
                             push_unique(&mut doc.titles, text);
                         }
-                        ("250", Alternate::Vernacular) => editions.push(subfields_text(field, &['a'])),
+                        ("250", Alternate::Vernacular) => editions.push(field.text(&['a'])),
                         ("245" | "246" | "240" | "130" | "740", Alternate::Reading) => {
                             push_unique(&mut doc.title_readings, text)
                         }
@@ -242,7 +224,7 @@ impl BibDocument {
                             push_unique(&mut doc.series, text)
                         }
                         ("260" | "264", Alternate::Vernacular) => {
-                            let publisher = subfields_text(field, &['b']);
+                            let publisher = field.text(&['b']);
                             push_unique(&mut doc.publishers, publisher);
                         }
                         ("500" | "505" | "520", Alternate::Vernacular) => push_unique(&mut doc.notes, text),
@@ -289,7 +271,7 @@ impl BibDocument {
 /// A subject heading: the heading proper ($a $b $c $d $t, e.g. a name with its dates)
 /// followed by its subdivisions ($v $x $y $z), joined with " -- " as catalogues show them.
 fn subject_heading(field: &Field) -> String {
-    let mut heading = subfields_text(field, &['a', 'b', 'c', 'd', 't']);
+    let mut heading = field.text(&['a', 'b', 'c', 'd', 't']);
     for subdivision in field.subfields().iter().filter(|s| matches!(s.code, 'v' | 'x' | 'y' | 'z')) {
         let value = trim_isbd(&subdivision.value);
         if !value.is_empty() {

@@ -101,10 +101,29 @@ impl Field {
         }
     }
 
+    /// The values of the subfields with one of `codes`, in order, joined with spaces, each
+    /// with the ISBD punctuation that ends it (" /", " :", " ;", ",", ".", " =") trimmed:
+    /// how a heading or title reads when shown or searched.
+    pub fn text(&self, codes: &[char]) -> String {
+        let parts: Vec<&str> = self
+            .subfields()
+            .iter()
+            .filter(|s| codes.contains(&s.code))
+            .map(|s| trim_isbd(&s.value))
+            .filter(|v| !v.is_empty())
+            .collect();
+        parts.join(" ")
+    }
+
     /// Values of the subfields with `code`, in order.
     pub fn subfield_values(&self, code: char) -> impl Iterator<Item = &str> {
         self.subfields().iter().filter(move |s| s.code == code).map(|s| s.value.as_str())
     }
+}
+
+/// Trims the ISBD punctuation that ends a subfield value (" /", " :", " ;", ",", ".", " =").
+pub fn trim_isbd(value: &str) -> &str {
+    value.trim().trim_end_matches([' ', '/', ':', ';', ',', '=', '.']).trim()
 }
 
 impl Record {
