@@ -1,7 +1,11 @@
 //! Errors of the catalogue. The caller's mistakes (a bad tenant code, an unknown tenant, a
-//! file that is not MARC) are kept apart from faults (I/O, a damaged store).
+//! file that is not MARC, a checkout the rules refuse) are kept apart from faults (I/O, a
+//! damaged store): [`Error::kind`] says which is which, so the HTTP layer can answer 404,
+//! 409 or 422 for the first and 500 for the second.
 
 use std::path::PathBuf;
+
+use jiff::civil::Date;
 
 /// What can go wrong in the catalogue.
 #[derive(Debug, thiserror::Error)]
@@ -60,9 +64,129 @@ pub enum Error {
     /// The redb store failed (I/O, corruption, or another process holding it).
     #[error("catalogue store: {0}")]
     Storage(String),
+    /// Reading an import (CSV or TSV) from its reader failed.
+    #[error("reading the import: {0}")]
+    ReadInput(#[source] std::io::Error),
+
+    // Circulation: the caller's mistakes and the rules' refusals.
+    /// A value the caller gave is malformed (a branch code with upper case, an empty
+    /// barcode, a due date in the past, a CSV header without a required column).
+    #[error("invalid {field}: {reason}")]
+    Invalid {
+        /// What was invalid (`barcode`, `branch code`, `due date`, `header`, …).
+        field: &'static str,
+        /// Why.
+        reason: String,
+    },
+    /// No bibliographic record with this id.
+    #[error("no record {0}")]
+    UnknownBib(u64),
+    /// No branch with this code.
+    #[error("no branch {0:?}")]
+    UnknownBranch(String),
+    /// No item with this barcode (or id, written `#id`).
+    #[error("no item {0:?}")]
+    UnknownItem(String),
+    /// No patron with this card number (or id, written `#id`).
+    #[error("no patron {0:?}")]
+    UnknownPatron(String),
+    /// Another item already has this barcode.
+    #[error("barcode {0:?} is already used by another item")]
+    BarcodeInUse(String),
+    /// Another patron already has this card number.
+    #[error("card {0:?} is already used by another patron")]
+    CardInUse(String),
+    /// The item is on loan, and the operation needs it not to be (checkout, delete, a
+    /// change of status). The borrower is never named.
+    #[error("item {barcode:?} is on loan, due {due}")]
+    ItemOnLoan {
+        /// The item's barcode.
+        barcode: String,
+        /// Its due date.
+        due: Date,
+    },
+    /// The item is not on loan, and the operation needs it to be (renew).
+    #[error("item {0:?} is not on loan")]
+    NotOnLoan(String),
+    /// The item cannot be lent: a reference item, or one that is not on the shelf
+    /// (missing, withdrawn, on the hold shelf, in transit).
+    #[error("item {barcode:?} cannot be lent: {reason}")]
+    NotLendable {
+        /// The item's barcode.
+        barcode: String,
+        /// Why, for people.
+        reason: &'static str,
+    },
+    /// The patron's card has expired.
+    #[error("patron card {card:?} expired on {expiry}")]
+    PatronExpired {
+        /// The card number.
+        card: String,
+        /// The last day the card was valid.
+        expiry: Date,
+    },
+    /// The patron is blocked from borrowing.
+    #[error("patron card {card:?} is blocked: {reason}")]
+    PatronBlocked {
+        /// The card number.
+        card: String,
+        /// The reason the library recorded.
+        reason: String,
+    },
+    /// A record cannot be deleted while items are attached to it.
+    #[error("record {bib_id} still has {items} item(s): delete or move them first")]
+    BibHasItems {
+        /// The record.
+        bib_id: u64,
+        /// How many items it has.
+        items: u64,
+    },
+}
+
+/// Which side an [`Error`] is on: a caller's mistake (and which), or a fault.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum ErrorKind {
+    /// Something named does not exist (HTTP 404).
+    NotFound,
+    /// The request is well formed but the current state refuses it: an item on loan, a
+    /// barcode in use, a blocked patron (HTTP 409).
+    Conflict,
+    /// The request itself is malformed (HTTP 422 or 400).
+    Invalid,
+    /// Not the caller's fault: I/O, a damaged or newer store (HTTP 500).
+    Fault,
 }
 
 impl Error {
+    /// Whether this is the caller's mistake (and which kind) or a fault.
+    pub fn kind(&self) -> ErrorKind {
+        match self {
+            Error::InvalidTenantCode { .. } | Error::NotMarc { .. } | Error::Export { .. } | Error::Invalid { .. } => {
+                ErrorKind::Invalid
+            }
+            Error::UnknownTenant(_)
+            | Error::UnknownBib(_)
+            | Error::UnknownBranch(_)
+            | Error::UnknownItem(_)
+            | Error::UnknownPatron(_) => ErrorKind::NotFound,
+            Error::TenantExists(_)
+            | Error::BarcodeInUse(_)
+            | Error::CardInUse(_)
+            | Error::ItemOnLoan { .. }
+            | Error::NotOnLoan(_)
+            | Error::NotLendable { .. }
+            | Error::PatronExpired { .. }
+            | Error::PatronBlocked { .. }
+            | Error::BibHasItems { .. } => ErrorKind::Conflict,
+            Error::SchemaTooNew { .. } | Error::Io { .. } | Error::Storage(_) | Error::ReadInput(_) => ErrorKind::Fault,
+        }
+    }
+
+    pub(crate) fn invalid(field: &'static str, reason: impl Into<String>) -> Error {
+        Error::Invalid { field, reason: reason.into() }
+    }
+
     pub(crate) fn io(path: impl Into<PathBuf>) -> impl FnOnce(std::io::Error) -> Error {
         let path = path.into();
         move |source| Error::Io { path, source }

@@ -4,6 +4,7 @@ use std::io::Write;
 
 use crate::error::{Error, Result};
 use crate::marc::marcxml;
+use crate::marc::record::Record;
 use crate::store::{Catalogue, StoredBib};
 
 /// An export format.
@@ -34,6 +35,25 @@ pub fn export(catalogue: &Catalogue, format: ExportFormat, out: &mut dyn Write) 
     };
     out.flush().map_err(write_error)?;
     Ok(written)
+}
+
+/// One record as a MARCXML `<record>` element in the MARC 21 slim namespace, without an
+/// XML declaration: what SRU puts in `recordData` and a record page offers for download
+/// (wrapped in a `<collection>` by [`export`] and by `collection = true` here).
+pub fn marcxml_record(record: &Record, collection: bool) -> String {
+    let mut out = Vec::new();
+    if collection {
+        let mut writer = match marcxml::Writer::new(&mut out) {
+            Ok(writer) => writer,
+            Err(_) => return String::new(),
+        };
+        // Writing to a Vec cannot fail.
+        let _ = writer.record(record);
+        let _ = writer.finish();
+    } else {
+        let _ = marcxml::write_record_element(record, &mut out);
+    }
+    String::from_utf8_lossy(&out).into_owned()
 }
 
 /// Calls `each` for every record, a page at a time.

@@ -1,10 +1,11 @@
 //! Shiori's authoritative store.
 //!
-//! The catalogue is the only source of truth: tenants, MARC records (and later items,
-//! patrons, loans and holds), and the change feed the indexer follows. It knows nothing
-//! of tantivy or HTTP. Every file belongs to exactly one tenant, named by a validated
-//! [`TenantCode`], at a path given by [`DataLayout`]; each tenant's records live in its own
-//! redb file ([`Catalogue`]), registered in `system.redb` ([`System`]).
+//! The catalogue is the only source of truth: tenants, MARC records, circulation
+//! (branches, items, patrons, loans; holds later), and the change feed the indexer
+//! follows. It knows nothing of tantivy or HTTP. Every file belongs to exactly one tenant,
+//! named by a validated [`TenantCode`], at a path given by [`DataLayout`]; each tenant's
+//! records and circulation live in its own redb file ([`Catalogue`]), registered in
+//! `system.redb` ([`System`]).
 //!
 //! ```
 //! use catalogue::{Catalogue, DataLayout, System, TenantCode};
@@ -20,7 +21,49 @@
 //! # std::fs::remove_dir_all(&dir).ok();
 //! # Ok::<(), catalogue::Error>(())
 //! ```
+//!
+//! Circulation: a copy of a record at a branch, lent and returned. Every change of what
+//! the OPAC shows appends the record to the change feed in the same transaction.
+//!
+//! ```
+//! use catalogue::{Branch, Catalogue, ChangeKind, DataLayout, Error, NewItem, NewPatron, System, TenantCode};
+//! use jiff::civil::date;
+//!
+//! # let dir = std::env::temp_dir().join(format!("shiori-doc-circ-{}", std::process::id()));
+//! # let layout = DataLayout::new(&dir);
+//! # let code: TenantCode = "shiori-city".parse()?;
+//! # System::open(&layout)?.create_tenant(&code, "栞市立図書館")?;
+//! # let catalogue = Catalogue::open(&layout, &code)?;
+//! # use catalogue::{Field, Record, Subfield};
+//! # let record = Record { leader: "00000nam a2200000 i 4500".into(), fields: vec![
+//! #     Field::Control { tag: "001".parse().unwrap(), value: "jp0001".into() },
+//! #     Field::Data { tag: "245".parse().unwrap(), ind1: '1', ind2: '0',
+//! #         subfields: vec![Subfield { code: 'a', value: "ぐりとぐら".into() }] },
+//! # ] };
+//! # let bib_id = match catalogue.upsert(vec![record], "doc.mrc")?[0] {
+//! #     catalogue::Outcome::Created(id) => id,
+//! #     other => panic!("{other:?}"),
+//! # };
+//! catalogue.put_branch(&Branch { code: "chuo".into(), name_ja: "中央図書館".into(), name_en: "Central Library".into() })?;
+//! catalogue.add_item(&NewItem::new(bib_id, "1000001", "chuo"))?;
+//! catalogue.add_patron(&NewPatron::new("P0001", "山田太郎", "chuo"))?;
+//!
+//! let seq = catalogue.last_change_seq()?;
+//! let now = jiff::Timestamp::now();
+//! let loan = catalogue.checkout("1000001", "P0001", date(2099, 4, 15), now)?;
+//! assert_eq!(catalogue.availability(bib_id)?.available, 0);
+//! assert!(matches!(catalogue.checkout("1000001", "P0001", loan.due, now), Err(Error::ItemOnLoan { .. })));
+//! let change = catalogue.changes_after(seq, 10)?;
+//! assert_eq!((change.len(), change[0].bib_id, change[0].kind), (1, bib_id, ChangeKind::Holdings));
+//!
+//! catalogue.checkin("1000001", now)?;
+//! assert_eq!(catalogue.loan_of_item(loan.item_id)?, None); // a loan is forgotten at return
+//! # drop(catalogue);
+//! # std::fs::remove_dir_all(&dir).ok();
+//! # Ok::<(), catalogue::Error>(())
+//! ```
 
+mod circulation;
 mod error;
 mod export;
 mod import;
@@ -31,8 +74,12 @@ mod store;
 mod system;
 mod tenant;
 
-pub use error::{Error, Result};
-pub use export::{ExportFormat, export};
+pub use circulation::{
+    Availability, Branch, BranchAvailability, CheckinOutcome, Holding, Item, ItemStatus, Loan, NewItem, NewPatron,
+    Patron, PatronCategory, RowRejection, RowReport,
+};
+pub use error::{Error, ErrorKind, Result};
+pub use export::{ExportFormat, export, marcxml_record};
 pub use import::{ImportReport, Rejection, import_file};
 pub use isbn::isbn13;
 pub use layout::DataLayout;

@@ -1,7 +1,7 @@
 //! One tenant's catalogue: MARC records in `catalogue.redb`, their lookups, and the
-//! change feed. Every write that changes a record appends to the feed in the same
-//! transaction, so the feed can never miss or invent a change (see
-//! docs/catalogue-format.md).
+//! change feed. Every write that changes a record (or, through `circulation`, what the
+//! OPAC shows of it) appends to the feed in the same transaction, so the feed can never
+//! miss or invent a change (see docs/catalogue-format.md).
 
 use redb::{
     Database, MultimapTableDefinition, ReadableDatabase, ReadableTable, ReadableTableMetadata, TableDefinition,
@@ -9,6 +9,7 @@ use redb::{
 };
 use sha2::{Digest, Sha256};
 
+use crate::circulation;
 use crate::error::{Error, Result};
 use crate::isbn::isbn13;
 use crate::layout::DataLayout;
@@ -17,14 +18,15 @@ use crate::marc::record::{Record, Tag};
 use crate::system::{check_schema, now};
 use crate::tenant::TenantCode;
 
-const META: TableDefinition<'_, &str, u64> = TableDefinition::new("meta");
-const BIBS: TableDefinition<'_, u64, &[u8]> = TableDefinition::new("bibs");
-const BIB_BY_CONTROL: TableDefinition<'_, &str, u64> = TableDefinition::new("bib_by_control");
+pub(crate) const META: TableDefinition<'_, &str, u64> = TableDefinition::new("meta");
+pub(crate) const BIBS: TableDefinition<'_, u64, &[u8]> = TableDefinition::new("bibs");
+pub(crate) const BIB_BY_CONTROL: TableDefinition<'_, &str, u64> = TableDefinition::new("bib_by_control");
 const BIB_BY_ISBN: MultimapTableDefinition<'_, &str, u64> = MultimapTableDefinition::new("bib_by_isbn");
 const CHANGES: TableDefinition<'_, u64, (u64, u8)> = TableDefinition::new("changes");
 
-/// The newest catalogue schema this binary reads and writes.
-pub const SCHEMA_VERSION: u64 = 1;
+/// The newest catalogue schema this binary reads and writes: 1 the records and the change
+/// feed, 2 adds circulation (branches, items, patrons, loans).
+pub const SCHEMA_VERSION: u64 = 2;
 
 /// What happened to a record in the feed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -35,6 +37,9 @@ pub enum ChangeKind {
     Updated,
     /// A record was deleted.
     Deleted,
+    /// The record is unchanged but its holdings are not: an item was added, changed or
+    /// deleted, or lent, returned or renewed (availability and due dates changed).
+    Holdings,
 }
 
 impl ChangeKind {
@@ -43,6 +48,7 @@ impl ChangeKind {
             ChangeKind::Created => 1,
             ChangeKind::Updated => 2,
             ChangeKind::Deleted => 3,
+            ChangeKind::Holdings => 4,
         }
     }
 
@@ -51,6 +57,7 @@ impl ChangeKind {
             1 => ChangeKind::Created,
             2 => ChangeKind::Updated,
             3 => ChangeKind::Deleted,
+            4 => ChangeKind::Holdings,
             _ => return None,
         })
     }
@@ -141,7 +148,7 @@ pub enum Outcome {
 
 /// One tenant's catalogue.
 pub struct Catalogue {
-    db: Database,
+    pub(crate) db: Database,
     tenant: TenantCode,
 }
 
@@ -155,13 +162,20 @@ impl Catalogue {
         let db = Database::create(&path)?;
         let txn = db.begin_write()?;
         {
-            // Older schemas are migrated here, one version at a time, inside this
-            // transaction. Version 1 is the first; there is nothing older yet.
-            let _version = check_schema(&txn, &path, SCHEMA_VERSION)?;
+            let version = check_schema(&txn, &path, SCHEMA_VERSION)?;
+            // Every table is opened, and so created if missing, on every open. Older
+            // schemas are then migrated one version at a time inside this transaction, so
+            // a crash leaves an old file at its old version, untouched.
             txn.open_table(BIBS)?;
             txn.open_table(BIB_BY_CONTROL)?;
             txn.open_multimap_table(BIB_BY_ISBN)?;
             txn.open_table(CHANGES)?;
+            circulation::create_tables(&txn)?;
+            if version < 2 {
+                // 1 -> 2: circulation. Its tables, created just above, are new and start
+                // empty; nothing in the version-1 tables changes.
+                txn.open_table(META)?.insert("schema_version", 2)?;
+            }
         }
         txn.commit()?;
         Ok(Catalogue { db, tenant: tenant.clone() })
@@ -170,6 +184,15 @@ impl Catalogue {
     /// The tenant this catalogue belongs to.
     pub fn tenant(&self) -> &TenantCode {
         &self.tenant
+    }
+
+    /// The schema version of the open file: always [`SCHEMA_VERSION`], since opening
+    /// migrates an older file.
+    pub fn schema_version(&self) -> Result<u64> {
+        let txn = self.db.begin_read()?;
+        let meta = txn.open_table(META)?;
+        let version = meta.get("schema_version")?.map(|v| v.value());
+        version.ok_or_else(|| Error::Storage("the catalogue has no schema version".into()))
     }
 
     /// Stores records in one transaction: a record whose 003 + 001 is known updates that
@@ -186,9 +209,15 @@ impl Catalogue {
         Ok(outcomes)
     }
 
-    /// Deletes a record; `false` if there was none.
+    /// Deletes a record; `false` if there was none. A record with items is refused
+    /// ([`Error::BibHasItems`]): its items must be deleted or moved to another record first,
+    /// so no item ever points at a missing record.
     pub fn delete(&self, bib_id: u64) -> Result<bool> {
         let txn = self.db.begin_write()?;
+        let items = circulation::item_count_of_bib(&txn, bib_id)?;
+        if items > 0 {
+            return Err(Error::BibHasItems { bib_id, items });
+        }
         let deleted = {
             let mut bibs = txn.open_table(BIBS)?;
             let old = bibs.remove(bib_id)?.map(|v| StoredBib::decode(bib_id, v.value())).transpose()?;
@@ -380,7 +409,7 @@ fn next_bib_id(txn: &WriteTransaction) -> Result<u64> {
     Ok(next)
 }
 
-fn append_change(txn: &WriteTransaction, bib_id: u64, kind: ChangeKind) -> Result<()> {
+pub(crate) fn append_change(txn: &WriteTransaction, bib_id: u64, kind: ChangeKind) -> Result<()> {
     let mut meta = txn.open_table(META)?;
     let seq = meta.get("last_seq")?.map_or(0, |v| v.value()) + 1;
     meta.insert("last_seq", seq)?;
@@ -388,7 +417,7 @@ fn append_change(txn: &WriteTransaction, bib_id: u64, kind: ChangeKind) -> Resul
     Ok(())
 }
 
-fn key_of(organisation: &str, number: &str) -> String {
+pub(crate) fn key_of(organisation: &str, number: &str) -> String {
     format!("{}\u{1f}{}", organisation.trim(), number.trim())
 }
 

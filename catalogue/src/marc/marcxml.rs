@@ -247,8 +247,25 @@ impl<W: std::io::Write> Writer<W> {
 
     /// Writes one record.
     pub(crate) fn record(&mut self, record: &Record) -> std::io::Result<()> {
-        let out = &mut self.out;
-        writeln!(out, "  <record>")?;
+        write_record(record, &mut self.out, "  <record>")
+    }
+
+    /// Closes the document and returns the output.
+    pub(crate) fn finish(mut self) -> std::io::Result<W> {
+        writeln!(self.out, "</collection>")?;
+        self.out.flush()?;
+        Ok(self.out)
+    }
+}
+
+/// Writes one `<record>` element carrying the MARC 21 slim namespace itself.
+pub(crate) fn write_record_element(record: &Record, out: &mut impl std::io::Write) -> std::io::Result<()> {
+    write_record(record, out, &format!(r#"  <record xmlns="{NAMESPACE}">"#))
+}
+
+fn write_record(record: &Record, out: &mut impl std::io::Write, open: &str) -> std::io::Result<()> {
+    {
+        writeln!(out, "{open}")?;
         writeln!(out, "    <leader>{}</leader>", xml_leader(record))?;
         for field in &record.fields {
             match field {
@@ -275,13 +292,6 @@ impl<W: std::io::Write> Writer<W> {
             }
         }
         writeln!(out, "  </record>")
-    }
-
-    /// Closes the document and returns the output.
-    pub(crate) fn finish(mut self) -> std::io::Result<W> {
-        writeln!(self.out, "</collection>")?;
-        self.out.flush()?;
-        Ok(self.out)
     }
 }
 

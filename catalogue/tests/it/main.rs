@@ -1,9 +1,10 @@
-//! Integration tests of the catalogue: the store against a plain model, and imports of the
-//! shared fixtures.
+//! Integration tests of the catalogue: the store against a plain model, imports of the
+//! shared fixtures, and circulation.
 
 // Test code may unwrap: a panic is a failing test with its message.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod circulation;
 mod fixtures;
 mod model;
 mod round_trip;

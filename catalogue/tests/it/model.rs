@@ -383,7 +383,7 @@ fn check(catalogue: &Catalogue, model: &Model) -> TestResult {
     for change in &model.journal {
         let current = match change.kind {
             ChangeKind::Deleted => None,
-            ChangeKind::Created | ChangeKind::Updated => catalogue.get(change.bib_id)?,
+            ChangeKind::Created | ChangeKind::Updated | ChangeKind::Holdings => catalogue.get(change.bib_id)?,
         };
         match current {
             Some(bib) => replayed.insert(change.bib_id, bib),

@@ -1,0 +1,109 @@
+//! What the OPAC and the index show of a record's copies: counts per branch, and each copy
+//! with its shelf and, when lent, its due date (never its borrower).
+
+use jiff::civil::Date;
+use redb::ReadableDatabase;
+use serde::Serialize;
+
+use super::branch::get_branch;
+use super::item::{Item, dangling, get_item};
+use super::loan::get_loan;
+use super::{BRANCHES, ITEMS, ITEMS_BY_BIB, LOANS};
+use crate::error::{Error, Result};
+use crate::store::Catalogue;
+
+/// How many copies of a record there are and how many can be borrowed now.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Availability {
+    /// Copies in the collection: every item but withdrawn ones.
+    pub total: u32,
+    /// Copies that can be borrowed now: available and not reference items.
+    pub available: u32,
+    /// Patrons waiting for the record (0 until holds exist).
+    pub holds: u32,
+    /// The same counts per branch holding a copy, by branch code.
+    pub branches: Vec<BranchAvailability>,
+}
+
+/// The copies of a record at one branch.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct BranchAvailability {
+    /// The branch code.
+    pub branch: String,
+    /// Its Japanese name.
+    pub name_ja: String,
+    /// Its English name.
+    pub name_en: String,
+    /// Copies at this branch (withdrawn ones left out).
+    pub total: u32,
+    /// Copies at this branch that can be borrowed now.
+    pub available: u32,
+}
+
+/// One copy of a record as the OPAC shows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Holding {
+    /// The item.
+    pub item: Item,
+    /// Its branch's Japanese name.
+    pub branch_name_ja: String,
+    /// Its branch's English name.
+    pub branch_name_en: String,
+    /// The due date, when the item is on loan. Who borrowed it is never part of a holding.
+    pub due: Option<Date>,
+}
+
+impl Catalogue {
+    /// The availability of a record's copies, withdrawn items left out (all zeros for a
+    /// record without items, or an unknown one).
+    pub fn availability(&self, bib_id: u64) -> Result<Availability> {
+        let mut out = Availability::default();
+        for holding in self.holdings(bib_id)? {
+            let lendable = u32::from(holding.item.is_lendable());
+            out.total += 1;
+            out.available += lendable;
+            match out.branches.last_mut() {
+                Some(last) if last.branch == holding.item.branch => {
+                    last.total += 1;
+                    last.available += lendable;
+                }
+                _ => out.branches.push(BranchAvailability {
+                    branch: holding.item.branch,
+                    name_ja: holding.branch_name_ja,
+                    name_en: holding.branch_name_en,
+                    total: 1,
+                    available: lendable,
+                }),
+            }
+        }
+        Ok(out)
+    }
+
+    /// A record's copies for the OPAC, withdrawn items left out, by branch code then item
+    /// id, with their branch names and, when on loan, the due date (empty for a record
+    /// without items, or an unknown one). All read in one transaction, so the copies and
+    /// their loans agree.
+    pub fn holdings(&self, bib_id: u64) -> Result<Vec<Holding>> {
+        let txn = self.db.begin_read()?;
+        let by_bib = txn.open_multimap_table(ITEMS_BY_BIB)?;
+        let items = txn.open_table(ITEMS)?;
+        let loans = txn.open_table(LOANS)?;
+        let branches = txn.open_table(BRANCHES)?;
+        let mut out = Vec::new();
+        for id in by_bib.get(bib_id)? {
+            let id = id?.value();
+            let item = get_item(&items, id)?.ok_or_else(|| dangling(bib_id, id))?;
+            if !item.is_held() {
+                continue;
+            }
+            let branch = get_branch(&branches, &item.branch)?.ok_or_else(|| {
+                Error::Storage(format!("item {id} names branch {:?}, which does not exist", item.branch))
+            })?;
+            let due = get_loan(&loans, id)?.map(|loan| loan.due);
+            out.push(Holding { item, branch_name_ja: branch.name_ja, branch_name_en: branch.name_en, due });
+        }
+        // Item ids come in order; a stable sort keeps that order within a branch.
+        out.sort_by(|a, b| a.item.branch.cmp(&b.item.branch));
+        Ok(out)
+    }
+}
