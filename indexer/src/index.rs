@@ -104,6 +104,12 @@ impl Index {
         &self.tenant
     }
 
+    /// The generated hiragana reading of a text (what a record without a catalogued
+    /// reading shows and sorts by); empty when the text cannot be analysed.
+    pub fn reading_of(&self, text: &str) -> String {
+        self.analyzer.analyze(text).map(|a| a.reading).unwrap_or_default()
+    }
+
     /// The change-feed seq this index is complete up to (from its last commit).
     pub fn applied_seq(&self) -> Result<u64> {
         let metas = self.inner.load_metas()?;

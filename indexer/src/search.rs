@@ -86,6 +86,9 @@ pub struct SearchRequest {
     pub limit: usize,
     /// Whether to count facets.
     pub facets: bool,
+    /// An already parsed query (from CQL, say) to search instead of parsing `query`;
+    /// only with [`MatchMode::Keywords`]. `query` is then only used for did-you-mean.
+    pub parsed: Option<QueryNode>,
 }
 
 /// The most hits one request may ask for.
@@ -104,6 +107,7 @@ impl SearchRequest {
             offset: 0,
             limit: 20,
             facets: true,
+            parsed: None,
         }
     }
 }
@@ -250,7 +254,10 @@ impl Index {
                 Ok((self.node_query(&node)?, vec![request.query.clone()]))
             }
             MatchMode::Keywords => {
-                let node = parse_query(&request.query)?;
+                let node = match &request.parsed {
+                    Some(node) => node.clone(),
+                    None => parse_query(&request.query)?,
+                };
                 let mut words = Vec::new();
                 collect_words(&node, &mut words);
                 let mut query = self.node_query(&node)?;
@@ -428,6 +435,18 @@ impl Index {
                     Term::from_field_text(f.lang, &text.trim().to_lowercase()),
                     IndexRecordOption::Basic,
                 ));
+            }
+            Some(SearchField::Id) => {
+                let text = text.trim();
+                let by_control: Box<dyn Query> =
+                    Box::new(TermQuery::new(Term::from_field_text(f.control_number, text), IndexRecordOption::Basic));
+                return match text.parse::<u64>() {
+                    Ok(id) => Box::new(BooleanQuery::union(vec![
+                        by_control,
+                        Box::new(TermQuery::new(Term::from_field_u64(f.id, id), IndexRecordOption::Basic)),
+                    ])),
+                    Err(_) => by_control,
+                };
             }
         }
         // A one-character word (「城」) is also looked for at the start of longer title

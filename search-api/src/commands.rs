@@ -196,3 +196,49 @@ pub(crate) fn search(
     }
     Ok(ExitCode::SUCCESS)
 }
+
+pub(crate) fn serve(config: Option<&Path>, overrides: search_api::Overrides, demo: bool) -> anyhow::Result<ExitCode> {
+    let config = search_api::Config::load(config, overrides)?;
+    init_logging(config.log_format);
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    runtime.block_on(async {
+        let layout = DataLayout::new(&config.data);
+        let opening = layout.clone();
+        if demo {
+            let demo_layout = layout.clone();
+            let report = tokio::task::spawn_blocking(move || search_api::demo::ensure(&demo_layout)).await??;
+            if !report.existed {
+                println!(
+                    "created the demo library: {} records, {} items, {} loans",
+                    report.records, report.items, report.loans
+                );
+            }
+        }
+        let base_url = config.base_url.clone();
+        let state = tokio::task::spawn_blocking(move || search_api::AppState::open(&opening)).await??;
+        let state = state.with_base_url(base_url);
+        let libraries: Vec<String> = state.libraries().map(|l| l.tenant.code.to_string()).collect();
+        search_api::serve(&config, state, |address| {
+            let base = config.base_url.clone().unwrap_or_else(|| format!("http://{address}"));
+            println!("Shiori is serving {} at {base}/", config.data.display());
+            for code in &libraries {
+                println!("  OPAC: {base}/{code}/   SRU: {base}/{code}/sru   API: {base}/api/v1/{code}/search?q=…");
+            }
+            if libraries.is_empty() {
+                println!("  no libraries yet: `shiori tenant create CODE --name NAME`, or start with --demo");
+            }
+        })
+        .await
+    })?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn init_logging(format: search_api::LogFormat) {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("SHIORI_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,tantivy=warn"));
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    let _ = match format {
+        search_api::LogFormat::Human => builder.try_init(),
+        search_api::LogFormat::Json => builder.json().try_init(),
+    };
+}

@@ -2,7 +2,8 @@
 //!
 //! Only this crate does networking and talks to people: it parses, authorises, calls the
 //! `catalogue`, `indexer` and `tokenizer-dict` crates, and renders. The `shiori` binary
-//! (`src/main.rs`) is a thin command-line front over this library.
+//! (`src/main.rs`) is a thin command-line front over this library; [`router`] is the whole
+//! HTTP interface (JSON API, OPAC pages, SRU, OpenSearch) over an [`AppState`].
 //!
 //! ```
 //! let analyzer = tokenizer_dict::JapaneseAnalyzer::new()?;
@@ -12,5 +13,27 @@
 //! ```
 
 mod analyze;
+mod api;
+pub mod demo;
+mod error;
+mod holdings;
+mod lang;
+mod opac;
+mod opensearch;
+mod params;
+mod record;
+mod server;
+mod sru;
 
 pub use analyze::analysis_json;
+pub use api::openapi_document;
+pub use error::ApiError;
+pub use lang::Lang;
+pub use params::SearchParams;
+pub use record::RecordView;
+pub use server::config::{self, Overrides};
+pub use server::{AppState, Config, Library, LogFormat, Metrics, router, serve};
+pub use sru::{
+    CqlQuery, ExplainRequest, RecordPacking, RecordSchema, SRU_CONTENT_TYPE, SRU_DEFAULT_RECORDS, SRU_MAX_RECORDS,
+    SearchRetrieveRequest, SruDiagnostic, SruError, SruQueryType, SruRequest, SruServer, SruVersion, parse_cql,
+};

@@ -11,9 +11,9 @@ use clap::{Parser, Subcommand, ValueEnum};
 #[derive(Parser)]
 #[command(name = "shiori", version, about)]
 struct Cli {
-    /// The data folder (tenants, catalogues, indexes, logs).
-    #[arg(long, global = true, default_value = "./shiori-data")]
-    data: PathBuf,
+    /// The data folder (tenants, catalogues, indexes, logs) [default: ./shiori-data].
+    #[arg(long, global = true, env = "SHIORI_DATA")]
+    data: Option<PathBuf>,
     #[command(subcommand)]
     command: Command,
 }
@@ -77,6 +77,27 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Serve the OPAC, the JSON API, SRU and OpenSearch over HTTP until Ctrl-C or SIGTERM.
+    Serve {
+        /// The address to listen on [default: 127.0.0.1:8080].
+        #[arg(long, env = "SHIORI_LISTEN")]
+        listen: Option<String>,
+        /// A TOML configuration file (keys: data, listen, log_format, base_url); flags and
+        /// SHIORI_* environment variables override it.
+        #[arg(long, env = "SHIORI_CONFIG")]
+        config: Option<PathBuf>,
+        /// Log format: human or json.
+        #[arg(long, env = "SHIORI_LOG_FORMAT")]
+        log_format: Option<search_api::LogFormat>,
+        /// The public base URL, when the server sits behind a proxy (links in OpenSearch
+        /// and SRU use it).
+        #[arg(long, env = "SHIORI_BASE_URL")]
+        base_url: Option<String>,
+        /// Create (on first start) and serve a demo library with real records, items in
+        /// two branches and some loans.
+        #[arg(long)]
+        demo: bool,
+    },
     /// Export a tenant's catalogue as UTF-8 ISO 2709 or MARCXML.
     Export {
         /// The tenant.
@@ -127,14 +148,21 @@ enum Format {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    let data_flag = cli.data.clone();
+    let cli = Cli { data: Some(cli.data.unwrap_or_else(|| PathBuf::from(search_api::config::DEFAULT_DATA))), ..cli };
+    let data = cli.data.clone().unwrap_or_default();
     let result = match cli.command {
+        Command::Serve { listen, config, log_format, base_url, demo } => {
+            let overrides = search_api::Overrides { data: data_flag, listen, log_format, base_url };
+            commands::serve(config.as_deref(), overrides, demo)
+        }
         Command::Analyze { text, user_dict, compact } => commands::analyze(text, user_dict, compact),
         Command::Tenant { command: TenantCommand::Create { code, name } } => {
-            commands::tenant_create(&cli.data, &code, &name)
+            commands::tenant_create(&data, &code, &name)
         }
-        Command::Tenant { command: TenantCommand::List } => commands::tenant_list(&cli.data),
-        Command::Import { tenant, files } => commands::import(&cli.data, &tenant, &files),
-        Command::Reindex { tenant } => commands::reindex(&cli.data, &tenant),
+        Command::Tenant { command: TenantCommand::List } => commands::tenant_list(&data),
+        Command::Import { tenant, files } => commands::import(&data, &tenant, &files),
+        Command::Reindex { tenant } => commands::reindex(&data, &tenant),
         Command::Search { tenant, query, exact, prefix, sort, limit, json } => {
             let mode = if exact {
                 indexer::MatchMode::ExactTitle
@@ -153,14 +181,14 @@ fn main() -> ExitCode {
             request.mode = mode;
             request.sort = sort;
             request.limit = limit;
-            commands::search(&cli.data, &tenant, &request, json)
+            commands::search(&data, &tenant, &request, json)
         }
         Command::Export { tenant, format, out } => {
             let format = match format {
                 Format::Marc => catalogue::ExportFormat::Marc,
                 Format::Marcxml => catalogue::ExportFormat::MarcXml,
             };
-            commands::export(&cli.data, &tenant, format, out.as_deref())
+            commands::export(&data, &tenant, format, out.as_deref())
         }
     };
     match result {

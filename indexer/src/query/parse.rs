@@ -17,7 +17,7 @@
 //! field    = name ( ":" | "：" ) ;                      (* name case-insensitive *)
 //! name     = "title" | "タイトル" | "書名" | "author" | "著者"
 //!          | "subject" | "件名" | "publisher" | "出版者"
-//!          | "isbn" | "ndc" | "lang" | "year"
+//!          | "isbn" | "ndc" | "lang" | "id" | "year"
 //!          | "title_exact" | "完全一致" | "title_prefix" | "前方一致" ;
 //! phrase   = open-quote { any char } [ close-quote ] ; (* "…" ＂…＂ “…” 「…」 『…』 *)
 //! word     = any run of characters without white space, parentheses or quotes ;
@@ -137,6 +137,8 @@ pub enum SearchField {
     Ndc,
     /// Language codes: `lang:`.
     Lang,
+    /// The record's control number (001) or bib id: `id:`.
+    Id,
 }
 
 /// Why a query could not be parsed: the patron's mistake, never a fault of the system.
@@ -302,6 +304,7 @@ fn field_prefix(word: &[char]) -> Option<(FieldKind, usize)> {
         "publisher" | "出版者" => FieldKind::Search(SearchField::Publisher),
         "ndc" => FieldKind::Search(SearchField::Ndc),
         "lang" => FieldKind::Search(SearchField::Lang),
+        "id" => FieldKind::Search(SearchField::Id),
         "year" => FieldKind::Year,
         "title_exact" | "完全一致" => FieldKind::ExactTitle,
         "title_prefix" | "前方一致" => FieldKind::TitlePrefix,

@@ -4,4 +4,10 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod analyze;
+mod api;
 mod crash;
+mod opac;
+mod opensearch;
+mod sru;
+mod sru_http;
+mod support;

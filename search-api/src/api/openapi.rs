@@ -1,0 +1,188 @@
+//! The OpenAPI 3.1 document of the public JSON API, served at `/api/v1/openapi.json`.
+//! Written out rather than derived: it is the contract library web pages code against,
+//! and schemathesis checks the server against it.
+
+use serde_json::{Value, json};
+
+fn problem() -> Value {
+    json!({
+        "description": "A problem (RFC 9457) with a stable code and a message in the request's language",
+        "content": { "application/problem+json": { "schema": { "$ref": "#/components/schemas/Problem" } } }
+    })
+}
+
+fn tenant_parameter() -> Value {
+    json!({
+        "name": "tenant", "in": "path", "required": true,
+        "description": "The library's code",
+        "schema": { "type": "string", "maxLength": 64 }
+    })
+}
+
+fn lang_parameter() -> Value {
+    json!({
+        "name": "lang", "in": "query", "required": false,
+        "description": "Language of messages: ja (default) or en; other values fall back to Accept-Language, then ja",
+        "schema": { "type": "string" }
+    })
+}
+
+/// The document.
+pub fn openapi_document() -> Value {
+    json!({
+        "openapi": "3.1.0",
+        "info": {
+            "title": "Shiori (栞) OPAC API",
+            "version": env!("CARGO_PKG_VERSION"),
+            "description": "Search a library's catalogue, read its records and availability. Read-only endpoints allow cross-origin calls.",
+            "license": { "name": "MIT OR Apache-2.0", "identifier": "MIT OR Apache-2.0" }
+        },
+        "paths": {
+            "/api/v1/libraries": {
+                "get": {
+                    "operationId": "listLibraries",
+                    "summary": "The libraries this server hosts",
+                    "responses": {
+                        "200": { "description": "Libraries", "content": { "application/json": { "schema": {
+                            "type": "array", "items": { "$ref": "#/components/schemas/Library" } } } } }
+                    }
+                }
+            },
+            "/api/v1/{tenant}/search": {
+                "get": {
+                    "operationId": "search",
+                    "summary": "Search the catalogue",
+                    "parameters": [
+                        tenant_parameter(),
+                        { "name": "q", "in": "query", "required": true,
+                          "description": "The query: words (AND), \"phrases\", -exclusion, OR, fields such as title:, author:, subject:, isbn:, year:1990-2000",
+                          "schema": { "type": "string", "minLength": 1, "maxLength": 1000 } },
+                        { "name": "mode", "in": "query", "schema": { "type": "string", "enum": ["keywords", "exact", "prefix", ""], "default": "keywords" },
+                          "description": "keywords, exact title (完全一致) or title prefix (前方一致)" },
+                        { "name": "page", "in": "query", "description": "empty: the first page",
+                          "schema": { "anyOf": [{ "type": "integer", "minimum": 1, "maximum": 100 }, { "type": "string", "maxLength": 0 }], "default": 1 } },
+                        { "name": "per_page", "in": "query", "description": "empty: 20",
+                          "schema": { "anyOf": [{ "type": "integer", "minimum": 1, "maximum": 100 }, { "type": "string", "maxLength": 0 }], "default": 20 } },
+                        { "name": "sort", "in": "query", "description": "empty: relevance",
+                          "schema": { "type": "string", "enum": ["relevance", "newest", "oldest", "title", ""], "default": "relevance" } },
+                        { "name": "filter", "in": "query", "style": "form", "explode": true,
+                          "description": "Facet selections name:value — ndc:9, lang:jpn, material:book, year:1990-2000, decade:1990, author:…, subject:…",
+                          "schema": { "type": "array", "items": { "type": "string", "pattern": "^(|(ndc|lang|material|author|subject):[\\s\\S]+|year:([0-9]{1,4}(-([0-9]{1,4})?)?|-[0-9]{1,4})|decade:[0-9]{1,4})$", "description": "empty: no filter" } } },
+                        { "name": "facets", "in": "query", "description": "empty: true",
+                          "schema": { "anyOf": [{ "type": "boolean" }, { "type": "string", "maxLength": 0 }], "default": true } },
+                        lang_parameter()
+                    ],
+                    "responses": {
+                        "200": { "description": "Hits", "content": { "application/json": { "schema": { "$ref": "#/components/schemas/SearchResults" } } } },
+                        "400": problem(),
+                        "404": problem()
+                    }
+                }
+            },
+            "/api/v1/{tenant}/suggest": {
+                "get": {
+                    "operationId": "suggest",
+                    "summary": "Titles and names starting with what was typed (writing or reading)",
+                    "parameters": [
+                        tenant_parameter(),
+                        { "name": "q", "in": "query", "required": true, "schema": { "type": "string", "maxLength": 100 } },
+                        { "name": "limit", "in": "query", "schema": { "type": "integer", "minimum": 1, "maximum": 20, "default": 8 } },
+                        lang_parameter()
+                    ],
+                    "responses": {
+                        "200": { "description": "Suggestions", "content": { "application/json": { "schema": {
+                            "type": "array", "items": { "$ref": "#/components/schemas/Suggestion" } } } } },
+                        "400": problem(),
+                        "404": problem()
+                    }
+                }
+            },
+            "/api/v1/{tenant}/records/{id}": {
+                "get": {
+                    "operationId": "record",
+                    "summary": "One record: JSON, or MARCXML with a .marcxml suffix, or ISO 2709 with .mrc",
+                    "parameters": [
+                        tenant_parameter(),
+                        { "name": "id", "in": "path", "required": true, "description": "The bib id, optionally with .json, .marcxml or .mrc",
+                          "schema": { "type": "string", "pattern": "^[0-9]+(\\.(json|marcxml|mrc))?$" } },
+                        lang_parameter()
+                    ],
+                    "responses": {
+                        "200": { "description": "The record", "content": {
+                            "application/json": { "schema": { "$ref": "#/components/schemas/Record" } },
+                            "application/marcxml+xml": { "schema": { "type": "string" } },
+                            "application/marc": { "schema": { "type": "string", "format": "binary" } }
+                        } },
+                        "404": problem()
+                    }
+                }
+            }
+        },
+        "components": {
+            "schemas": {
+                "Problem": {
+                    "type": "object",
+                    "required": ["type", "title", "status", "code", "detail"],
+                    "properties": {
+                        "type": { "type": "string" }, "title": { "type": "string" }, "status": { "type": "integer" },
+                        "code": { "type": "string" }, "detail": { "type": "string" }, "lang": { "type": "string" }
+                    }
+                },
+                "Library": {
+                    "type": "object", "required": ["code", "name", "records"],
+                    "properties": { "code": { "type": "string" }, "name": { "type": "string" }, "records": { "type": "integer" } }
+                },
+                "Availability": {
+                    "type": "object", "required": ["available", "total", "holds"],
+                    "properties": { "available": { "type": "integer" }, "total": { "type": "integer" }, "holds": { "type": "integer" } }
+                },
+                "Hit": {
+                    "type": "object",
+                    "required": ["id", "control_number", "title", "title_reading", "authors", "publisher", "year", "isbn", "ndc", "availability", "highlights", "url"],
+                    "properties": {
+                        "id": { "type": "integer" }, "control_number": { "type": "string" },
+                        "title": { "type": "string" }, "title_reading": { "type": "string" },
+                        "authors": { "type": "array", "items": { "type": "string" } },
+                        "publisher": { "type": ["string", "null"] },
+                        "year": { "type": ["integer", "null"] },
+                        "isbn": { "type": "array", "items": { "type": "string" } },
+                        "ndc": { "type": "array", "items": { "type": "string" } },
+                        "availability": { "$ref": "#/components/schemas/Availability" },
+                        "highlights": { "type": "array", "items": { "type": "array", "items": { "type": "integer" }, "minItems": 2, "maxItems": 2 } },
+                        "url": { "type": "string" }
+                    }
+                },
+                "FacetCount": {
+                    "type": "object", "required": ["value", "label", "count"],
+                    "properties": { "value": { "type": "string" }, "label": { "type": "string" }, "count": { "type": "integer" } }
+                },
+                "SearchResults": {
+                    "type": "object",
+                    "required": ["total", "page", "per_page", "hits", "facets", "did_you_mean"],
+                    "properties": {
+                        "total": { "type": "integer" }, "page": { "type": "integer" }, "per_page": { "type": "integer" },
+                        "hits": { "type": "array", "items": { "$ref": "#/components/schemas/Hit" } },
+                        "facets": { "type": "object", "additionalProperties": { "type": "array", "items": { "$ref": "#/components/schemas/FacetCount" } } },
+                        "did_you_mean": { "type": ["string", "null"] }
+                    }
+                },
+                "Suggestion": {
+                    "type": "object", "required": ["text", "kind", "count"],
+                    "properties": { "text": { "type": "string" }, "kind": { "type": "string" }, "count": { "type": "integer" } }
+                },
+                "Record": {
+                    "type": "object",
+                    "required": ["id", "control_number", "title", "title_reading", "authors", "availability", "items", "marc"],
+                    "properties": {
+                        "id": { "type": "integer" }, "control_number": { "type": "string" },
+                        "title": { "type": "string" }, "title_reading": { "type": "string" },
+                        "authors": { "type": "array", "items": { "type": "string" } },
+                        "availability": { "type": "object" },
+                        "items": { "type": "array", "items": { "type": "object" } },
+                        "marc": { "type": "array", "items": { "type": "object" } }
+                    }
+                }
+            }
+        }
+    })
+}

@@ -1,0 +1,286 @@
+//! The OPAC's words, in Japanese and English, in one place: interface strings, field
+//! labels, and the names of languages, material types and item statuses.
+//!
+//! Templates see the table of the page's language as `t` (`{{ t.search_button }}`);
+//! Rust code asks [`text`]. Placeholders are `{0}`, `{1}` … so that the two languages may
+//! order them differently; [`fill`] (the `fill` filter in templates) puts values in.
+
+use std::collections::BTreeMap;
+use std::sync::LazyLock;
+
+use crate::lang::Lang;
+
+/// (key, 日本語, English).
+const MESSAGES: &[(&str, &str, &str)] = &[
+    // The frame of every page.
+    ("site_name", "栞 Shiori", "Shiori"),
+    ("skip_to_content", "本文へ移動", "Skip to main content"),
+    ("language_nav", "言語", "Language"),
+    (
+        "footer_credit",
+        "書誌データ: 米国議会図書館 (Library of Congress、パブリックドメイン)、国立国会図書館 (JAPAN/MARC) ほか",
+        "Bibliographic data: Library of Congress (public domain), National Diet Library (JAPAN/MARC) and others",
+    ),
+    ("footer_powered", "Shiori 図書館システム", "Shiori library system"),
+    ("footer_api", "検索 API", "Search API"),
+    // The list of libraries.
+    ("home_title", "図書館の一覧", "Libraries"),
+    ("home_intro", "蔵書を検索する図書館を選んでください。", "Choose a library to search its catalogue."),
+    ("home_records", "{0} 件の書誌", "{0} records"),
+    ("home_empty", "まだ図書館が登録されていません。", "No libraries are registered yet."),
+    // The search form.
+    ("library_search_title", "{0} 蔵書検索", "{0} catalogue"),
+    ("search_label", "蔵書検索", "Search the catalogue"),
+    (
+        "search_hint",
+        "書名・著者名・件名・ISBN など。ひらがな・ローマ字でも探せます。",
+        "Title, author, subject, ISBN… Hiragana and romaji work too.",
+    ),
+    ("search_button", "検索", "Search"),
+    ("mode_label", "一致方法", "Match"),
+    ("mode_keywords", "キーワード", "Keywords"),
+    ("mode_exact", "完全一致（書名）", "Exact title"),
+    ("mode_prefix", "前方一致（書名）", "Title begins with"),
+    ("suggest_title", "タイトル", "Title"),
+    ("suggest_author", "著者", "Author"),
+    (
+        "suggest_count",
+        "{0} 件の候補があります。上下の矢印キーで選べます。",
+        "{0} suggestions. Use the up and down arrow keys to choose.",
+    ),
+    // Results.
+    ("results_heading", "検索結果", "Results"),
+    ("results_title", "「{0}」の検索結果", "Results for “{0}”"),
+    ("results_count", "{0} 件中 {1}–{2} 件目", "{1}–{2} of {0}"),
+    ("results_none", "「{0}」に一致する資料は見つかりませんでした。", "Nothing matches “{0}”."),
+    (
+        "results_none_hint",
+        "ことばを減らす、ひらがなで入力する、絞り込みを解除するなどをお試しください。",
+        "Try fewer words, hiragana, or removing filters.",
+    ),
+    ("results_page_empty", "このページには結果がありません。", "There are no results on this page."),
+    ("results_first_page", "最初のページへ", "Go to the first page"),
+    ("did_you_mean", "もしかして:", "Did you mean:"),
+    ("sort_label", "並べ替え", "Sort"),
+    ("sort_relevance", "適合度順", "Relevance"),
+    ("sort_newest", "新しい順", "Newest"),
+    ("sort_oldest", "古い順", "Oldest"),
+    ("sort_title", "五十音順", "Title (kana order)"),
+    ("facets_heading", "絞り込み", "Refine"),
+    ("facet_ndc", "分類 (NDC)", "Class (NDC)"),
+    ("facet_decade", "出版年代", "Decade"),
+    ("facet_year", "出版年", "Year"),
+    ("facet_lang", "言語", "Language"),
+    ("facet_material", "資料種別", "Material"),
+    ("facet_author", "著者", "Author"),
+    ("facet_subject", "件名", "Subject"),
+    ("active_filters", "絞り込み条件", "Active filters"),
+    ("remove_filter", "{0} を解除", "Remove {0}"),
+    ("clear_filters", "すべて解除", "Clear all"),
+    ("decade_value", "{0}年代", "{0}s"),
+    ("paging_label", "ページ", "Pages"),
+    ("page_prev", "前へ", "Previous"),
+    ("page_next", "次へ", "Next"),
+    ("page_n", "{0} ページ", "Page {0}"),
+    // Availability.
+    ("avail_heading", "所蔵・貸出状況", "Availability"),
+    ("avail_none", "所蔵なし", "No copies"),
+    ("avail_some", "貸出可 {0} / {1} 冊", "{0} of {1} available"),
+    ("avail_all_out", "すべて貸出中 ({0} 冊)", "All {0} copies out"),
+    ("holds_waiting", "予約 {0} 件", "{0} holds"),
+    ("items_heading", "所蔵資料", "Copies"),
+    ("items_none", "この資料の所蔵はありません。", "The library holds no copies of this title."),
+    ("col_branch", "所蔵館", "Library"),
+    ("col_location", "配架場所", "Location"),
+    ("col_call_number", "請求記号", "Call number"),
+    ("col_barcode", "資料番号", "Barcode"),
+    ("col_status", "状態", "Status"),
+    ("col_due", "返却予定日", "Due"),
+    ("status_available", "貸出可", "Available"),
+    ("status_on_loan", "貸出中", "On loan"),
+    ("status_on_hold_shelf", "予約取置中", "On hold shelf"),
+    ("status_in_transit", "回送中", "In transit"),
+    ("status_missing", "所在不明", "Missing"),
+    ("status_withdrawn", "除籍", "Withdrawn"),
+    ("status_reference", "館内閲覧のみ", "Reference only"),
+    // The record page.
+    ("record_details", "書誌詳細", "Details"),
+    ("field_title", "タイトル", "Title"),
+    ("field_title_reading", "タイトルのよみ", "Title reading"),
+    ("reading_generated", "（自動付与）", "(generated)"),
+    ("field_titles", "別タイトル", "Other titles"),
+    ("field_title_romanised", "ローマ字タイトル", "Romanised title"),
+    ("field_authors", "著者", "Authors"),
+    ("field_author_readings", "著者のよみ", "Author readings"),
+    ("field_edition", "版", "Edition"),
+    ("field_publishers", "出版", "Publication"),
+    ("field_year", "出版年", "Year"),
+    ("field_extent", "形態", "Physical description"),
+    ("field_series", "シリーズ", "Series"),
+    ("field_subjects", "件名", "Subjects"),
+    ("field_notes", "注記・内容", "Notes and contents"),
+    ("field_isbn", "ISBN", "ISBN"),
+    ("field_issn", "ISSN", "ISSN"),
+    ("field_ndc", "NDC 分類", "NDC"),
+    ("field_classes", "その他の分類", "Other classification"),
+    ("field_languages", "言語", "Language"),
+    ("field_material", "資料種別", "Material"),
+    ("field_control_number", "書誌番号 (001)", "Control number (001)"),
+    ("field_source", "作成機関", "Record source"),
+    ("field_bib_id", "書誌 ID", "Record ID"),
+    ("field_updated", "最終更新", "Last updated"),
+    ("hold_button", "予約する", "Place a hold"),
+    ("hold_title", "予約には利用者ログインが必要です", "Placing a hold needs a patron login"),
+    (
+        "hold_message",
+        "予約するには利用者としてログインしてください。オンラインでの利用者ログインはまだ準備中のため、予約は図書館のカウンターでお申し込みください。予約は受け付けていません。",
+        "To place a hold, please log in as a library user. Patron login is not available online yet, so please ask at the library counter. No hold has been placed.",
+    ),
+    ("back_to_record", "資料の詳細に戻る", "Back to the record"),
+    ("marc_heading", "MARC 表示", "MARC view"),
+    ("marc_tag", "タグ", "Tag"),
+    ("marc_indicators", "指示子", "Indicators"),
+    ("marc_data", "データ", "Data"),
+    ("permalink", "この資料への固定リンク", "Permanent link to this record"),
+    ("downloads", "書誌データのダウンロード", "Download the record"),
+    ("download_marcxml", "MARCXML", "MARCXML"),
+    ("download_mrc", "MARC (ISO 2709)", "MARC (ISO 2709)"),
+    ("download_json", "JSON", "JSON"),
+    // Errors.
+    ("error_title_404", "ページが見つかりません", "Page not found"),
+    ("error_title_400", "検索条件を確認してください", "Please check your request"),
+    ("error_title_500", "エラーが発生しました", "Something went wrong"),
+    ("error_all_libraries", "図書館の一覧へ", "All libraries"),
+    ("error_back_search", "蔵書検索へ戻る", "Back to the search"),
+    // Languages (MARC codes).
+    ("lang_jpn", "日本語", "Japanese"),
+    ("lang_eng", "英語", "English"),
+    ("lang_chi", "中国語", "Chinese"),
+    ("lang_kor", "韓国語・朝鮮語", "Korean"),
+    ("lang_fre", "フランス語", "French"),
+    ("lang_ger", "ドイツ語", "German"),
+    ("lang_spa", "スペイン語", "Spanish"),
+    ("lang_ita", "イタリア語", "Italian"),
+    ("lang_rus", "ロシア語", "Russian"),
+    ("lang_por", "ポルトガル語", "Portuguese"),
+    ("lang_lat", "ラテン語", "Latin"),
+    ("lang_ain", "アイヌ語", "Ainu"),
+    ("lang_mul", "多言語", "Multiple languages"),
+    ("lang_und", "言語不明", "Undetermined"),
+    ("lang_zxx", "言語なし", "No linguistic content"),
+    // Material types (indexer's names).
+    ("material_book", "図書", "Book"),
+    ("material_serial", "雑誌・逐次刊行物", "Serial"),
+    ("material_score", "楽譜", "Music score"),
+    ("material_map", "地図", "Map"),
+    ("material_video", "映像資料", "Video"),
+    ("material_audiobook", "録音資料（朗読など）", "Spoken-word recording"),
+    ("material_music", "音楽録音", "Music recording"),
+    ("material_image", "画像資料", "Image"),
+    ("material_electronic", "電子資料", "Electronic resource"),
+    ("material_kit", "キット", "Kit"),
+    ("material_object", "実物資料", "Object"),
+    ("material_other", "その他", "Other"),
+];
+
+static TABLES: LazyLock<[BTreeMap<&'static str, &'static str>; 2]> = LazyLock::new(|| {
+    let ja = MESSAGES.iter().map(|(key, ja, _)| (*key, *ja)).collect();
+    let en = MESSAGES.iter().map(|(key, _, en)| (*key, *en)).collect();
+    [ja, en]
+});
+
+/// Every message of a language, by key (what templates see as `t`).
+pub(crate) fn table(lang: Lang) -> &'static BTreeMap<&'static str, &'static str> {
+    match lang {
+        Lang::Ja => &TABLES[0],
+        Lang::En => &TABLES[1],
+    }
+}
+
+/// One message, if the key exists.
+pub(crate) fn lookup(lang: Lang, key: &str) -> Option<&'static str> {
+    table(lang).get(key).copied()
+}
+
+/// One message; a missing key shows as itself (and fails the catalogue's tests).
+pub(crate) fn text(lang: Lang, key: &'static str) -> &'static str {
+    lookup(lang, key).unwrap_or(key)
+}
+
+/// A message with `{0}`, `{1}` … replaced by `args`.
+pub(crate) fn fill(template: &str, args: &[String]) -> String {
+    let mut out = String::with_capacity(template.len() + 16);
+    let mut rest = template;
+    while let Some(open) = rest.find('{') {
+        out.push_str(&rest[..open]);
+        let after = &rest[open + 1..];
+        match after.find('}').and_then(|close| after[..close].parse::<usize>().ok().map(|n| (n, close))) {
+            Some((n, close)) => {
+                out.push_str(args.get(n).map_or("", String::as_str));
+                rest = &after[close + 1..];
+            }
+            None => {
+                out.push('{');
+                rest = after;
+            }
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+/// A count with thousands separators, as both languages write it: 12,345.
+pub(crate) fn grouped(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// The name of a MARC language code, or the code.
+pub(crate) fn language_name(lang: Lang, code: &str) -> String {
+    lookup(lang, &format!("lang_{code}")).map_or_else(|| code.to_owned(), str::to_owned)
+}
+
+/// The name of a material type, or its code.
+pub(crate) fn material_name(lang: Lang, code: &str) -> String {
+    lookup(lang, &format!("material_{code}")).map_or_else(|| code.to_owned(), str::to_owned)
+}
+
+/// The name of an item status, or its code.
+pub(crate) fn status_name(lang: Lang, code: &str) -> String {
+    lookup(lang, &format!("status_{code}")).map_or_else(|| code.to_owned(), str::to_owned)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_key_once_with_both_languages() {
+        let mut seen = std::collections::BTreeSet::new();
+        for (key, ja, en) in MESSAGES {
+            assert!(seen.insert(*key), "{key} twice");
+            assert!(!ja.is_empty() && !en.is_empty(), "{key} lacks a language");
+            let count = |s: &str| (0..4).filter(|n| s.contains(&format!("{{{n}}}"))).count();
+            assert_eq!(count(ja), count(en), "{key}: the languages take different values");
+        }
+    }
+
+    #[test]
+    fn fills_placeholders_in_any_order() {
+        let args = ["120".to_owned(), "1".to_owned(), "20".to_owned()];
+        assert_eq!(fill(text(Lang::Ja, "results_count"), &args), "120 件中 1–20 件目");
+        assert_eq!(fill(text(Lang::En, "results_count"), &args), "1–20 of 120");
+        assert_eq!(fill("{x} {0} {", &args), "{x} 120 {");
+        assert_eq!(grouped(1_234_567), "1,234,567");
+        assert_eq!(grouped(999), "999");
+        assert_eq!(language_name(Lang::En, "jpn"), "Japanese");
+        assert_eq!(material_name(Lang::Ja, "zzz"), "zzz");
+    }
+}

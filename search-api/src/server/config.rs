@@ -1,0 +1,113 @@
+//! Server configuration: defaults, then a TOML file, then `SHIORI_*` environment variables,
+//! then command-line flags (each overriding the one before).
+
+use std::path::{Path, PathBuf};
+
+/// How logs are written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    /// One readable line per event.
+    #[default]
+    Human,
+    /// One JSON object per line, for log collectors.
+    Json,
+}
+
+impl std::str::FromStr for LogFormat {
+    type Err = String;
+    fn from_str(s: &str) -> Result<LogFormat, String> {
+        match s {
+            "human" => Ok(LogFormat::Human),
+            "json" => Ok(LogFormat::Json),
+            other => Err(format!("unknown log format {other:?}: use human or json")),
+        }
+    }
+}
+
+/// What `shiori serve` runs with.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Config {
+    /// The data folder.
+    pub data: PathBuf,
+    /// The address to listen on.
+    pub listen: String,
+    /// The log format.
+    pub log_format: LogFormat,
+    /// The public base URL (for links in OpenSearch and SRU), if not the listen address.
+    pub base_url: Option<String>,
+}
+
+/// The file form: every key optional.
+#[derive(Debug, Default, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileConfig {
+    data: Option<PathBuf>,
+    listen: Option<String>,
+    log_format: Option<LogFormat>,
+    base_url: Option<String>,
+}
+
+/// Values given on the command line or in the environment (clap reads both).
+#[derive(Debug, Default, Clone)]
+pub struct Overrides {
+    /// `--data` / `SHIORI_DATA`.
+    pub data: Option<PathBuf>,
+    /// `--listen` / `SHIORI_LISTEN`.
+    pub listen: Option<String>,
+    /// `--log-format` / `SHIORI_LOG_FORMAT`.
+    pub log_format: Option<LogFormat>,
+    /// `--base-url` / `SHIORI_BASE_URL`.
+    pub base_url: Option<String>,
+}
+
+/// The default data folder.
+pub const DEFAULT_DATA: &str = "./shiori-data";
+/// The default listen address.
+pub const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
+
+impl Config {
+    /// Defaults, overridden by `file` (if given), then by `overrides`.
+    pub fn load(file: Option<&Path>, overrides: Overrides) -> anyhow::Result<Config> {
+        let from_file = match file {
+            Some(path) => {
+                let text = std::fs::read_to_string(path)
+                    .map_err(|err| anyhow::anyhow!("cannot read the configuration {}: {err}", path.display()))?;
+                toml::from_str::<FileConfig>(&text)
+                    .map_err(|err| anyhow::anyhow!("configuration {}: {err}", path.display()))?
+            }
+            None => FileConfig::default(),
+        };
+        Ok(Config {
+            data: overrides.data.or(from_file.data).unwrap_or_else(|| PathBuf::from(DEFAULT_DATA)),
+            listen: overrides.listen.or(from_file.listen).unwrap_or_else(|| DEFAULT_LISTEN.to_owned()),
+            log_format: overrides.log_format.or(from_file.log_format).unwrap_or_default(),
+            base_url: overrides.base_url.or(from_file.base_url),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn flags_override_the_file_which_overrides_defaults() {
+        let dir = std::env::temp_dir().join(format!("shiori-config-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let file = dir.join("shiori.toml");
+        std::fs::write(&file, "listen = \"0.0.0.0:9000\"\nlog_format = \"json\"\n").unwrap();
+        let config = Config::load(Some(&file), Overrides::default()).unwrap();
+        assert_eq!(config.listen, "0.0.0.0:9000");
+        assert_eq!(config.log_format, LogFormat::Json);
+        assert_eq!(config.data, PathBuf::from(DEFAULT_DATA));
+        let config =
+            Config::load(Some(&file), Overrides { listen: Some("127.0.0.1:1".into()), ..Overrides::default() })
+                .unwrap();
+        assert_eq!(config.listen, "127.0.0.1:1");
+        std::fs::write(&file, "lisen = \"typo\"\n").unwrap();
+        let err = Config::load(Some(&file), Overrides::default()).unwrap_err().to_string();
+        assert!(err.contains("lisen"), "{err}");
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+}

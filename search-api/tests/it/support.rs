@@ -1,0 +1,57 @@
+//! A library on disk for router tests: a temporary data folder with a tenant whose
+//! catalogue holds real records, opened as the server opens it.
+
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use catalogue::{Catalogue, DataLayout, System, TenantCode};
+
+/// JAPAN/MARC records from NDL (233), with katakana readings in 880 fields.
+pub(crate) const JAPAN_MARC: &str = "../../shared/fixtures/japanese/enju-jpmarc/jpmarc_marc21_enju.dat";
+
+/// A data folder removed when dropped.
+pub(crate) struct TestData {
+    /// The folder.
+    pub(crate) root: PathBuf,
+    /// Its layout.
+    pub(crate) layout: DataLayout,
+}
+
+impl Drop for TestData {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.root);
+    }
+}
+
+static NEXT: AtomicUsize = AtomicUsize::new(0);
+
+impl TestData {
+    /// An empty data folder of its own.
+    pub(crate) fn new(name: &str) -> TestData {
+        let n = NEXT.fetch_add(1, Ordering::Relaxed);
+        let root = std::env::temp_dir().join(format!("shiori-it-{name}-{}-{n}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&root);
+        std::fs::create_dir_all(&root).unwrap();
+        let layout = DataLayout::new(&root);
+        TestData { root, layout }
+    }
+
+    /// Registers `code` and imports `files` (paths relative to this crate) into it.
+    pub(crate) fn tenant(&self, code: &str, name: &str, files: &[&str]) -> Catalogue {
+        let code: TenantCode = code.parse().unwrap();
+        System::open(&self.layout).unwrap().create_tenant(&code, name).unwrap();
+        let catalogue = Catalogue::open(&self.layout, &code).unwrap();
+        for file in files {
+            let path = Path::new(env!("CARGO_MANIFEST_DIR")).join(file);
+            let report = catalogue::import_file(&catalogue, &path, &mut |_, _| {}).unwrap();
+            assert!(report.created + report.updated + report.unchanged > 0, "{file}: nothing imported");
+        }
+        catalogue
+    }
+
+    /// The server state over this folder (catalogues must be closed first: redb files
+    /// are opened once per process).
+    pub(crate) fn state(&self) -> search_api::AppState {
+        search_api::AppState::open(&self.layout).unwrap()
+    }
+}
