@@ -355,7 +355,7 @@ async fn suggestions_bad_requests_and_hostile_input() {
     let problem = get(&app, "/tosho/opensearch?q=x&page=0&lang=en")
         .await
         .assert_problem(StatusCode::BAD_REQUEST, "bad_parameter");
-    assert_eq!(problem["detail"], "page must be a whole number from 1 to 10000");
+    assert_eq!(problem["detail"], "page must be a whole number from 1 to 100");
     get(&app, "/nowhere/opensearch?q=x").await.assert_problem(StatusCode::NOT_FOUND, "unknown_tenant");
     get(&app, "/nowhere/opensearch/suggest?q=x").await.assert_problem(StatusCode::NOT_FOUND, "unknown_tenant");
 
