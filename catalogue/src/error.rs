@@ -5,6 +5,7 @@
 
 use std::path::PathBuf;
 
+use jiff::Timestamp;
 use jiff::civil::Date;
 
 /// What can go wrong in the catalogue.
@@ -141,6 +142,57 @@ pub enum Error {
         /// How many items it has.
         items: u64,
     },
+
+    // Security: accounts, sessions and logs (see docs/security.md).
+    /// No account with this name (operator, or staff of the tenant).
+    #[error("no account {0}")]
+    UnknownAccount(String),
+    /// An account with this name already exists in its scope.
+    #[error("account {0} already exists")]
+    AccountExists(String),
+    /// `shiori admin bootstrap` found an operator: bootstrap runs only once.
+    #[error("an operator already exists: bootstrap creates only the first one")]
+    OperatorExists,
+    /// A new password that the password rules refuse (too short, too common, …).
+    #[error("password refused: {0}")]
+    WeakPassword(&'static str),
+    /// The current password given to change it is wrong.
+    #[error("the current password is wrong")]
+    WrongPassword,
+    /// A one-time code (TOTP) that is wrong, or was already used.
+    #[error("the code is wrong or was already used")]
+    WrongCode,
+    /// The session ended (expired, logged out) while the request was under way: log in again.
+    #[error("the session has ended: log in again")]
+    SessionEnded,
+    /// Too many failed attempts: the account accepts no password until `until`.
+    #[error("too many failed attempts: try again after {until}")]
+    AccountLocked {
+        /// When attempts are accepted again.
+        until: Timestamp,
+    },
+    /// A path that would leave the data folder (a symbolic link, an odd mount).
+    #[error("{path}: refused: {reason}")]
+    UnsafePath {
+        /// The path.
+        path: PathBuf,
+        /// Why.
+        reason: &'static str,
+    },
+    /// An audit log whose last line cannot be chained to (damaged or tampered with):
+    /// `shiori audit verify` says where.
+    #[error("{path}: line {line}: {reason}")]
+    AuditLog {
+        /// The log file.
+        path: PathBuf,
+        /// The line (from 1).
+        line: u64,
+        /// What is wrong.
+        reason: String,
+    },
+    /// Hashing a password or drawing randomness failed.
+    #[error("security: {0}")]
+    Crypto(String),
 }
 
 /// Which side an [`Error`] is on: a caller's mistake (and which), or a fault.
@@ -154,6 +206,9 @@ pub enum ErrorKind {
     Conflict,
     /// The request itself is malformed (HTTP 422 or 400).
     Invalid,
+    /// The caller did not prove who they are: a wrong password or one-time code, a locked
+    /// account (HTTP 401 or 403; 429 with `Retry-After` for a locked account).
+    Denied,
     /// Not the caller's fault: I/O, a damaged or newer store (HTTP 500).
     Fault,
 }
@@ -162,14 +217,17 @@ impl Error {
     /// Whether this is the caller's mistake (and which kind) or a fault.
     pub fn kind(&self) -> ErrorKind {
         match self {
-            Error::InvalidTenantCode { .. } | Error::NotMarc { .. } | Error::Export { .. } | Error::Invalid { .. } => {
-                ErrorKind::Invalid
-            }
+            Error::InvalidTenantCode { .. }
+            | Error::NotMarc { .. }
+            | Error::Export { .. }
+            | Error::Invalid { .. }
+            | Error::WeakPassword(_) => ErrorKind::Invalid,
             Error::UnknownTenant(_)
             | Error::UnknownBib(_)
             | Error::UnknownBranch(_)
             | Error::UnknownItem(_)
-            | Error::UnknownPatron(_) => ErrorKind::NotFound,
+            | Error::UnknownPatron(_)
+            | Error::UnknownAccount(_) => ErrorKind::NotFound,
             Error::TenantExists(_)
             | Error::BarcodeInUse(_)
             | Error::CardInUse(_)
@@ -178,8 +236,19 @@ impl Error {
             | Error::NotLendable { .. }
             | Error::PatronExpired { .. }
             | Error::PatronBlocked { .. }
-            | Error::BibHasItems { .. } => ErrorKind::Conflict,
-            Error::SchemaTooNew { .. } | Error::Io { .. } | Error::Storage(_) | Error::ReadInput(_) => ErrorKind::Fault,
+            | Error::BibHasItems { .. }
+            | Error::AccountExists(_)
+            | Error::OperatorExists => ErrorKind::Conflict,
+            Error::WrongPassword | Error::WrongCode | Error::SessionEnded | Error::AccountLocked { .. } => {
+                ErrorKind::Denied
+            }
+            Error::SchemaTooNew { .. }
+            | Error::Io { .. }
+            | Error::Storage(_)
+            | Error::ReadInput(_)
+            | Error::UnsafePath { .. }
+            | Error::AuditLog { .. }
+            | Error::Crypto(_) => ErrorKind::Fault,
         }
     }
 

@@ -27,6 +27,21 @@ impl DataLayout {
         self.root.join("system.redb")
     }
 
+    /// The deployment's own logs (requests outside any library, operators' actions).
+    pub fn system_logs_dir(&self) -> PathBuf {
+        self.root.join("logs")
+    }
+
+    /// The deployment's audit log (operators' actions).
+    pub fn system_audit_log(&self) -> PathBuf {
+        self.system_logs_dir().join("audit.log")
+    }
+
+    /// Demo mode's staff credentials (never present outside demo mode).
+    pub fn demo_credentials_file(&self) -> PathBuf {
+        self.root.join("demo-credentials.json")
+    }
+
     /// The folder holding everything of one tenant; deleting it deletes the tenant.
     pub fn tenant_dir(&self, tenant: &TenantCode) -> PathBuf {
         self.root.join("tenants").join(tenant.as_str())
@@ -51,6 +66,16 @@ impl DataLayout {
     pub fn logs_dir(&self, tenant: &TenantCode) -> PathBuf {
         self.tenant_dir(tenant).join("logs")
     }
+
+    /// The tenant's audit log: append-only, hash-chained.
+    pub fn audit_log(&self, tenant: &TenantCode) -> PathBuf {
+        self.logs_dir(tenant).join("audit.log")
+    }
+
+    /// The tenant's access log of one day in Japan: `logs/access-YYYY-MM-DD.log`.
+    pub fn access_log(&self, tenant: &TenantCode, date: jiff::civil::Date) -> PathBuf {
+        self.logs_dir(tenant).join(format!("access-{date}.log"))
+    }
 }
 
 #[cfg(test)]
@@ -62,11 +87,21 @@ mod tests {
         let layout = DataLayout::new("/srv/shiori");
         let a: TenantCode = "city-a".parse()?;
         let b: TenantCode = "city-b".parse()?;
-        for path in [layout.catalogue_file(&a), layout.index_dir(&a), layout.backups_dir(&a), layout.logs_dir(&a)] {
+        let day = jiff::civil::date(2026, 4, 1);
+        for path in [
+            layout.catalogue_file(&a),
+            layout.index_dir(&a),
+            layout.backups_dir(&a),
+            layout.logs_dir(&a),
+            layout.audit_log(&a),
+            layout.access_log(&a, day),
+        ] {
             assert!(path.starts_with(layout.tenant_dir(&a)));
             assert!(!path.starts_with(layout.tenant_dir(&b)));
         }
         assert_eq!(layout.system_file(), Path::new("/srv/shiori/system.redb"));
+        assert_eq!(layout.access_log(&a, day), Path::new("/srv/shiori/tenants/city-a/logs/access-2026-04-01.log"));
+        assert!(!layout.system_logs_dir().starts_with(layout.root().join("tenants")));
         Ok(())
     }
 }

@@ -1,8 +1,9 @@
 //! Shiori's authoritative store.
 //!
 //! The catalogue is the only source of truth: tenants, MARC records, circulation
-//! (branches, items, patrons, loans; holds later), and the change feed the indexer
-//! follows. It knows nothing of tantivy or HTTP. Every file belongs to exactly one tenant,
+//! (branches, items, patrons, loans; holds later), the change feed the indexer follows,
+//! and security (staff and operator accounts, sessions, permissions, audit and access
+//! logs). It knows nothing of tantivy or HTTP. Every file belongs to exactly one tenant,
 //! named by a validated [`TenantCode`], at a path given by [`DataLayout`]; each tenant's
 //! records and circulation live in its own redb file ([`Catalogue`]), registered in
 //! `system.redb` ([`System`]).
@@ -62,6 +63,39 @@
 //! # std::fs::remove_dir_all(&dir).ok();
 //! # Ok::<(), catalogue::Error>(())
 //! ```
+//!
+//! Security: staff log in with a password and a TOTP code; [`may`] (through
+//! [`Session::may`]) decides what a session may do. Time comes from an injected [`Clock`].
+//!
+//! ```
+//! use std::sync::Arc;
+//! use catalogue::{Clock, DataLayout, Function, LoginAttempt, LoginOutcome, ManualClock, Role, Scope, System};
+//! use catalogue::{TenantCode, totp_code};
+//!
+//! # let dir = std::env::temp_dir().join(format!("shiori-doc-sec-{}", std::process::id()));
+//! # let layout = DataLayout::new(&dir);
+//! let clock = ManualClock::new("2026-04-01T01:00:00Z".parse()?);
+//! let system = System::open_with_clock(&layout, Arc::new(clock.clone()))?;
+//! let city: TenantCode = "shiori-city".parse()?;
+//! system.create_tenant(&city, "栞市立図書館")?;
+//! let issued = system.create_staff(&city, "yamada", "山田 太郎", Role::Circulation)?;
+//!
+//! let code = totp_code(issued.totp.secret.expose(), clock.now())?;
+//! let attempt = LoginAttempt { username: "yamada", password: issued.password.expose(), second_factor: Some(&code) };
+//! let LoginOutcome::LoggedIn(login) = system.login(&Scope::Tenant(city.clone()), &attempt, None)? else {
+//!     unreachable!()
+//! };
+//! // A one-time password: nothing is allowed until it is changed.
+//! assert!(!login.session.may(&city, Function::Circulation));
+//! system.change_password(&login.session, issued.password.expose(), "tea and 栞 every morning")?;
+//!
+//! let session = system.session(&login.token)?.expect("a live session");
+//! assert!(session.may(&city, Function::Circulation));
+//! assert!(!session.may(&city, Function::CatalogueEdit));
+//! # drop(system);
+//! # std::fs::remove_dir_all(&dir).ok();
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
 
 mod circulation;
 mod error;
@@ -70,6 +104,7 @@ mod import;
 mod isbn;
 mod layout;
 mod marc;
+mod security;
 mod store;
 mod system;
 mod tenant;
@@ -86,6 +121,15 @@ pub use layout::DataLayout;
 pub use marc::iso2709::SourceEncoding;
 pub use marc::record::{Field, Record, Subfield, Tag, trim_isbd};
 pub use marc::source::{Format, SourceRecord, detect as detect_format, records as read_records};
+pub use security::{
+    ACCESS_LOG_RETENTION_DAYS, AccessEntry, AccessLogs, AccountId, AccountInfo, AuditEvent, AuditHead, AuditLog,
+    AuditProblem, AuditProblemKind, Clock, DEMO_USERNAME, DeletionReport, DemoCredentials, Function, FunctionSet,
+    IssuedCredentials, LOCKOUT_FIRST, LOCKOUT_MAX, LOCKOUT_THRESHOLD, LoggedIn, LoginAttempt, LoginOutcome,
+    MAX_PASSWORD_CHARS, MIN_PASSWORD_CHARS, ManualClock, Principal, PruneReport, RECOVERY_CODES, Role, RolePolicy,
+    SESSION_ABSOLUTE_TIMEOUT, SESSION_IDLE_TIMEOUT, Scope, SecretString, Session, SessionToken, SystemClock,
+    TOTP_DIGITS, TOTP_STEP_SECONDS, TotpEnrolment, Username, VerifyReport, check_password_rules, may,
+    purge_access_logs, qr_text, totp_code, verify_audit_log,
+};
 pub use store::{Catalogue, Change, ChangeKind, Outcome, SCHEMA_VERSION, StoredBib};
-pub use system::{System, Tenant};
+pub use system::{SYSTEM_SCHEMA_VERSION, System, Tenant};
 pub use tenant::TenantCode;

@@ -1,5 +1,7 @@
-//! The tenants registry in `system.redb`.
+//! The deployment's registry in `system.redb`: the tenants, and (see `security/`) the
+//! operator and staff accounts, role switches, login failures and sessions.
 
+use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use redb::{Database, ReadableDatabase, ReadableTable, TableDefinition};
@@ -7,11 +9,13 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
 use crate::layout::DataLayout;
+use crate::security::{self, Clock, SystemClock};
 use crate::tenant::TenantCode;
 
-const TENANTS: TableDefinition<'_, &str, &[u8]> = TableDefinition::new("tenants");
+pub(crate) const TENANTS: TableDefinition<'_, &str, &[u8]> = TableDefinition::new("tenants");
 const META: TableDefinition<'_, &str, u64> = TableDefinition::new("meta");
-const SYSTEM_SCHEMA_VERSION: u64 = 1;
+/// 1 the tenants registry; 2 adds accounts, role switches, login failures and sessions.
+pub const SYSTEM_SCHEMA_VERSION: u64 = 2;
 
 /// A registered library.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -24,26 +28,66 @@ pub struct Tenant {
     pub created: i64,
 }
 
-/// The deployment-wide registry: which tenants exist.
+/// The deployment-wide registry: which tenants exist, who may log in, who is logged in.
+///
+/// redb allows one open handle per file and process: a server opens `System` once and
+/// shares it (it is `Send + Sync`).
 pub struct System {
-    db: Database,
-    layout: DataLayout,
+    pub(crate) db: Database,
+    pub(crate) layout: DataLayout,
+    pub(crate) clock: Arc<dyn Clock>,
+}
+
+impl std::fmt::Debug for System {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("System").field("layout", &self.layout).field("clock", &self.clock).finish_non_exhaustive()
+    }
 }
 
 impl System {
-    /// Opens (creating if needed) `system.redb` in the data folder.
+    /// Opens (creating if needed) `system.redb` in the data folder, migrating an older
+    /// schema and refusing a newer one. Time is the system clock.
     pub fn open(layout: &DataLayout) -> Result<System> {
+        Self::open_with_clock(layout, Arc::new(SystemClock))
+    }
+
+    /// Opens with a given clock: sessions, lockouts, TOTP and timestamps use it (tests use
+    /// a [`ManualClock`](crate::ManualClock)).
+    pub fn open_with_clock(layout: &DataLayout, clock: Arc<dyn Clock>) -> Result<System> {
         std::fs::create_dir_all(layout.root()).map_err(Error::io(layout.root()))?;
         let path = layout.system_file();
         let db = Database::create(&path)?;
+        // It holds TOTP secrets and password hashes: its owner's only.
+        owner_only(&path)?;
         let txn = db.begin_write()?;
         {
-            // Version 1 is the first: nothing older to migrate yet.
-            check_schema(&txn, &path, SYSTEM_SCHEMA_VERSION)?;
+            let version = check_schema(&txn, &path, SYSTEM_SCHEMA_VERSION)?;
+            // Every table is opened, and so created if missing; older versions are then
+            // migrated one at a time inside this transaction.
             txn.open_table(TENANTS)?;
+            security::create_tables(&txn)?;
+            if version < 2 {
+                // 1 -> 2: security. Its tables, created just above, start empty; the
+                // tenants are unchanged. No account exists until `shiori admin bootstrap`.
+                txn.open_table(META)?.insert("schema_version", 2)?;
+            }
         }
         txn.commit()?;
-        Ok(System { db, layout: layout.clone() })
+        Ok(System { db, layout: layout.clone(), clock })
+    }
+
+    /// The clock security decisions use.
+    pub fn clock(&self) -> &Arc<dyn Clock> {
+        &self.clock
+    }
+
+    /// The schema version of the open file: always [`SYSTEM_SCHEMA_VERSION`], since opening
+    /// migrates an older file.
+    pub fn schema_version(&self) -> Result<u64> {
+        let txn = self.db.begin_read()?;
+        let meta = txn.open_table(META)?;
+        let version = meta.get("schema_version")?.map(|v| v.value());
+        version.ok_or_else(|| Error::Storage("system.redb has no schema version".into()))
     }
 
     /// The data layout this registry belongs to.
@@ -54,7 +98,7 @@ impl System {
     /// Registers a tenant and creates its folder. Refuses a code already in use.
     pub fn create_tenant(&self, code: &TenantCode, name: &str) -> Result<Tenant> {
         let name = name.trim();
-        let tenant = Tenant { code: code.clone(), name: name.to_string(), created: now() };
+        let tenant = Tenant { code: code.clone(), name: name.to_string(), created: self.clock.now().as_second() };
         let txn = self.db.begin_write()?;
         {
             let mut tenants = txn.open_table(TENANTS)?;
@@ -105,6 +149,18 @@ pub(crate) fn check_schema(txn: &redb::WriteTransaction, path: &std::path::Path,
         Some(found) if found > supported => Err(Error::SchemaTooNew { path: path.to_path_buf(), found, supported }),
         Some(found) => Ok(found),
     }
+}
+
+/// Makes a file readable and writable by its owner only (Unix; elsewhere a no-op).
+fn owner_only(path: &std::path::Path) -> Result<()> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600)).map_err(Error::io(path))?;
+    }
+    #[cfg(not(unix))]
+    let _ = path;
+    Ok(())
 }
 
 pub(crate) fn now() -> i64 {

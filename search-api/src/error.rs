@@ -104,6 +104,12 @@ impl From<catalogue::Error> for ApiError {
             catalogue::ErrorKind::Invalid => {
                 ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid", message.clone(), message)
             }
+            catalogue::ErrorKind::Denied => ApiError::new(
+                StatusCode::UNAUTHORIZED,
+                "denied",
+                "認証できませんでした。もう一度ログインしてください",
+                "not authenticated: please log in again",
+            ),
             _ => ApiError::internal(&err),
         }
     }

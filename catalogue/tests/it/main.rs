@@ -1,5 +1,5 @@
 //! Integration tests of the catalogue: the store against a plain model, imports of the
-//! shared fixtures, and circulation.
+//! shared fixtures, circulation, and security (accounts, sessions, logs, tenant deletion).
 
 // Test code may unwrap: a panic is a failing test with its message.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
@@ -8,3 +8,4 @@ mod circulation;
 mod fixtures;
 mod model;
 mod round_trip;
+mod security;
