@@ -22,7 +22,8 @@ pub struct Normalized {
     /// characters, sorted by `norm`. A group is a base character with its combining
     /// marks (NFKC may compose or expand it).
     spans: Vec<Span>,
-    /// Offsets in `text` where a middle dot joined two Japanese words.
+    /// Offsets in `text` where a dropped middle dot joined two Japanese words, or a dropped
+    /// apostrophe two parts of a Latin word.
     word_breaks: Vec<usize>,
     original_len: usize,
 }
@@ -46,8 +47,9 @@ impl Normalized {
     }
 
     /// Byte offsets in the normalised text where a middle dot was dropped between two
-    /// Japanese words (ハリー・ポッター -> ハリーポッター has one at ポ): the words are joined
-    /// for matching, and the break is kept so the analyser can still emit each word.
+    /// Japanese words (ハリー・ポッター -> ハリーポッター has one at ポ), or an apostrophe
+    /// inside a Latin word (lover's -> lovers, at s): the words are joined for matching,
+    /// and the break is kept so the analyser can still emit each word.
     pub fn word_breaks(&self) -> &[usize] {
         &self.word_breaks
     }
@@ -227,7 +229,11 @@ impl Builder {
             // Kanʼyaku and Philosopher's meet shinichi, kanyaku and philosophers.
             let inside_word = self.last.is_some_and(|l| l.is_ascii_alphanumeric())
                 && next().is_some_and(|n| n.is_alphabetic() && !is_japanese(n));
-            if !inside_word {
+            if inside_word {
+                // The parts are words too: lover's and L'affaire are found by lover and
+                // affaire (the analyser emits the pieces beside the joined word).
+                self.word_breaks.push(self.text.len());
+            } else {
                 self.push('\'', orig);
             }
             return;
