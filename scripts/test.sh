@@ -19,6 +19,8 @@ need_apt=()
 command -v xmllint >/dev/null || need_apt+=(libxml2-utils)
 command -v yaz-marcdump >/dev/null || need_apt+=(yaz)
 command -v curl >/dev/null || need_apt+=(curl)
+# `openssl s_client` proves the server refuses TLS 1.1 (search-api tests/it/security.rs).
+command -v openssl >/dev/null || need_apt+=(openssl)
 [ -x /usr/bin/chromium ] || need_apt+=(chromium)
 fc-list 2>/dev/null | grep -qi "Noto Sans CJK" || need_apt+=(fonts-noto-cjk)
 command -v node >/dev/null || need_apt+=(nodejs npm)

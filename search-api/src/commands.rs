@@ -5,7 +5,9 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::Context;
-use catalogue::{Catalogue, DataLayout, ExportFormat, System, TenantCode};
+use catalogue::{
+    AuditEvent, AuditLog, Catalogue, DataLayout, ExportFormat, IssuedCredentials, Role, System, TenantCode,
+};
 use tokenizer_dict::JapaneseAnalyzer;
 
 /// Exit status of an import that stored what it could but rejected some records.
@@ -33,8 +35,10 @@ pub(crate) fn tenant_create(data: &Path, code: &str, name: &str) -> anyhow::Resu
         anyhow::bail!("--name must not be empty");
     }
     let layout = DataLayout::new(data);
-    let tenant = System::open(&layout)?.create_tenant(&code, name)?;
+    let system = System::open(&layout)?;
+    let tenant = system.create_tenant(&code, name)?;
     Catalogue::open(&layout, &code)?;
+    audit(&system, None, AuditEvent::new(cli_principal(), "tenant.create", format!("tenant {code}")))?;
     println!("created tenant {} ({}) in {}", tenant.code, tenant.name, layout.tenant_dir(&code).display());
     Ok(ExitCode::SUCCESS)
 }
@@ -51,6 +55,144 @@ pub(crate) fn tenant_list(data: &Path) -> anyhow::Result<ExitCode> {
         println!("{}\t{}\t{records} records", tenant.code, tenant.name);
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Who the command line acts as in the audit log: `cli:<login name>`.
+fn cli_principal() -> String {
+    let user = std::env::var("USER").or_else(|_| std::env::var("USERNAME")).unwrap_or_else(|_| "unknown".into());
+    let user: String = user.chars().filter(|c| c.is_ascii_alphanumeric() || "._-".contains(*c)).take(32).collect();
+    format!("cli:{user}")
+}
+
+/// Appends to a library's audit log, or the deployment's (`None`).
+fn audit(system: &System, tenant: Option<&TenantCode>, event: AuditEvent) -> anyhow::Result<()> {
+    let clock = system.clock().clone();
+    let log = match tenant {
+        Some(code) => AuditLog::for_tenant(system.layout(), code, clock),
+        None => AuditLog::for_system(system.layout(), clock),
+    };
+    log.append(&event).with_context(|| format!("writing the audit log {}", log.path().display()))?;
+    Ok(())
+}
+
+/// Opens `system.redb`, saying what to do when a running server holds it.
+fn open_system(layout: &DataLayout) -> anyhow::Result<System> {
+    System::open(layout).with_context(|| {
+        format!(
+            "opening {} (is `shiori serve` running on this data folder? stop it first)",
+            layout.system_file().display()
+        )
+    })
+}
+
+pub(crate) fn tenant_delete(data: &Path, code: &str, yes: bool) -> anyhow::Result<ExitCode> {
+    let code: TenantCode = code.parse()?;
+    let layout = DataLayout::new(data);
+    let system = open_system(&layout)?;
+    if !yes && std::io::stdin().is_terminal() {
+        eprint!("this deletes the library {code} and every file of it, for good; type its code to go on: ");
+        let mut typed = String::new();
+        std::io::stdin().read_line(&mut typed)?;
+        if typed.trim() != code.as_str() {
+            eprintln!("not deleted");
+            return Ok(ExitCode::FAILURE);
+        }
+    }
+    let report = system.delete_tenant(&code)?;
+    for path in &report.removed {
+        println!("removed {}", path.display());
+    }
+    println!(
+        "deleted library {}: {} files and folders, {} staff accounts, {} sessions{}",
+        report.tenant,
+        report.removed.len(),
+        report.accounts,
+        report.sessions,
+        if report.registered { "" } else { " (it was no longer registered: an earlier deletion was finished)" }
+    );
+    let event = AuditEvent::new(cli_principal(), "tenant.delete", format!("tenant {code}")).after(serde_json::json!({
+        "paths_removed": report.removed.len(),
+        "accounts": report.accounts,
+        "sessions": report.sessions,
+    }));
+    audit(&system, None, event)?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Prints credentials that are shown once.
+fn print_credentials(issued: &IssuedCredentials) -> anyhow::Result<()> {
+    println!("account:           {}", issued.account);
+    println!("one-time password: {}", issued.password.expose());
+    println!("                   (to be changed at the first login)");
+    println!("TOTP secret:       {}", issued.totp.secret.expose());
+    println!("TOTP URI:          {}", issued.totp.uri.expose());
+    println!("Scan this with an authenticator app:");
+    println!("{}", issued.totp.qr_text()?);
+    println!("Recovery codes (each works once instead of a TOTP code):");
+    for code in &issued.recovery_codes {
+        println!("  {}", code.expose());
+    }
+    println!("None of this is stored in the clear or shown again: hand it over now.");
+    Ok(())
+}
+
+pub(crate) fn admin_bootstrap(data: &Path, username: &str) -> anyhow::Result<ExitCode> {
+    let layout = DataLayout::new(data);
+    let system = open_system(&layout)?;
+    let issued = system.bootstrap_operator(username)?;
+    audit(&system, None, AuditEvent::new(cli_principal(), "operator.bootstrap", format!("operator {username}")))?;
+    println!("created the first operator");
+    print_credentials(&issued)?;
+    Ok(ExitCode::SUCCESS)
+}
+
+pub(crate) fn staff_create(
+    data: &Path,
+    tenant: &str,
+    username: &str,
+    role: Role,
+    name: Option<&str>,
+) -> anyhow::Result<ExitCode> {
+    let code: TenantCode = tenant.parse()?;
+    let layout = DataLayout::new(data);
+    let system = open_system(&layout)?;
+    let issued = system.create_staff(&code, username, name.unwrap_or(username), role)?;
+    let event = AuditEvent::new(cli_principal(), "staff.create", format!("staff {}", issued.account.username))
+        .after(serde_json::json!({ "role": role }));
+    audit(&system, Some(&code), event)?;
+    println!("created {role} {} of {code}", issued.account.username);
+    print_credentials(&issued)?;
+    println!("Log in at /{code}/staff/login or POST /api/v1/{code}/auth/login.");
+    Ok(ExitCode::SUCCESS)
+}
+
+pub(crate) fn audit_verify(data: &Path, tenant: Option<&str>) -> anyhow::Result<ExitCode> {
+    let layout = DataLayout::new(data);
+    let path = match tenant {
+        Some(code) => layout.audit_log(&code.parse()?),
+        None => layout.system_audit_log(),
+    };
+    if !path.exists() {
+        println!("{}: no audit log yet (nothing has been recorded)", path.display());
+        return Ok(ExitCode::SUCCESS);
+    }
+    let report = catalogue::verify_audit_log(&path)?;
+    for problem in &report.problems {
+        println!("{}: {problem}", path.display());
+    }
+    let head = report.head.as_ref().map_or_else(|| "-".to_owned(), ToString::to_string);
+    if report.is_intact() {
+        println!("{}: intact, {} lines, head {head}", path.display(), report.lines);
+        Ok(ExitCode::SUCCESS)
+    } else {
+        println!(
+            "{}: TAMPERED OR DAMAGED: {} problems in {} lines, head {head}",
+            path.display(),
+            report.problems.len(),
+            report.lines
+        );
+        Ok(ExitCode::FAILURE)
+    }
 }
 
 /// Opens a registered tenant's catalogue, or explains why not.
@@ -217,15 +359,44 @@ pub(crate) fn serve(config: Option<&Path>, overrides: search_api::Overrides, dem
         let base_url = config.base_url.clone();
         let state = tokio::task::spawn_blocking(move || search_api::AppState::open(&opening)).await??;
         let state = state.with_base_url(base_url);
+        // Demo mode has its known staff account; outside it there is no default account.
+        let system = state.system().clone();
+        let demo_staff = tokio::task::spawn_blocking(move || -> anyhow::Result<_> {
+            if demo {
+                let code: TenantCode = search_api::demo::DEMO_TENANT.parse()?;
+                Ok(Some(system.ensure_demo_staff(&code)?))
+            } else {
+                let removed = system.remove_demo_staff()?;
+                if removed > 0 {
+                    tracing::info!(accounts = removed, "demo staff accounts removed: not in demo mode");
+                }
+                Ok(None)
+            }
+        })
+        .await??;
         let libraries: Vec<String> = state.libraries().map(|l| l.tenant.code.to_string()).collect();
-        search_api::serve(&config, state, |address| {
-            let base = config.base_url.clone().unwrap_or_else(|| format!("http://{address}"));
+        search_api::serve(&config, state, |address, scheme| {
+            let base = config.base_url.clone().unwrap_or_else(|| format!("{scheme}://{address}"));
             println!("Shiori is serving {} at {base}/", config.data.display());
             for code in &libraries {
                 println!("  OPAC: {base}/{code}/   SRU: {base}/{code}/sru   API: {base}/api/v1/{code}/search?q=…");
             }
             if libraries.is_empty() {
                 println!("  no libraries yet: `shiori tenant create CODE --name NAME`, or start with --demo");
+            }
+            if config.tls == Some(search_api::TlsSource::SelfSigned) {
+                println!(
+                    "  TLS: a self-signed certificate for {} in {}/tls/: trust it in your client",
+                    search_api::SELF_SIGNED_NAMES.join(", "),
+                    config.data.display()
+                );
+            }
+            if let Some(demo) = &demo_staff {
+                println!("  Demo staff login: {base}/{}/staff/login", demo.tenant);
+                println!("    username:    {}", demo.username);
+                println!("    password:    {}", demo.password.expose());
+                println!("    TOTP secret: {}  (add it to an authenticator app)", demo.totp_secret.expose());
+                println!("    (also in {})", layout.demo_credentials_file().display());
             }
         })
         .await

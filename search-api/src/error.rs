@@ -3,7 +3,7 @@
 //! client.
 
 use axum::Json;
-use axum::http::StatusCode;
+use axum::http::{HeaderName, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 
 use crate::lang::Lang;
@@ -21,12 +21,21 @@ pub struct ApiError {
     pub message_en: String,
     /// The language to answer in.
     pub lang: Lang,
+    /// Headers the answer carries besides the problem's own (`Retry-After`,
+    /// `WWW-Authenticate`).
+    pub headers: Vec<(HeaderName, HeaderValue)>,
 }
 
 impl ApiError {
     /// An error with both messages.
     pub fn new(status: StatusCode, code: &'static str, ja: impl Into<String>, en: impl Into<String>) -> ApiError {
-        ApiError { status, code, message_ja: ja.into(), message_en: en.into(), lang: Lang::Ja }
+        ApiError { status, code, message_ja: ja.into(), message_en: en.into(), lang: Lang::Ja, headers: Vec::new() }
+    }
+
+    /// The same error with one more header.
+    pub fn with_header(mut self, name: HeaderName, value: HeaderValue) -> ApiError {
+        self.headers.push((name, value));
+        self
     }
 
     /// A 400 about a request parameter.
@@ -126,9 +135,11 @@ impl IntoResponse for ApiError {
             "lang": self.lang.tag(),
         });
         let mut response = (self.status, Json(body)).into_response();
-        response
-            .headers_mut()
-            .insert(axum::http::header::CONTENT_TYPE, axum::http::HeaderValue::from_static("application/problem+json"));
+        let headers = response.headers_mut();
+        headers.insert(axum::http::header::CONTENT_TYPE, HeaderValue::from_static("application/problem+json"));
+        for (name, value) in self.headers {
+            headers.append(name, value);
+        }
         response
     }
 }

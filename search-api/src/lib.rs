@@ -3,7 +3,8 @@
 //! Only this crate does networking and talks to people: it parses, authorises, calls the
 //! `catalogue`, `indexer` and `tokenizer-dict` crates, and renders. The `shiori` binary
 //! (`src/main.rs`) is a thin command-line front over this library; [`router`] is the whole
-//! HTTP interface (JSON API, OPAC pages, SRU, OpenSearch) over an [`AppState`].
+//! HTTP interface (JSON API, OPAC pages, SRU, OpenSearch, staff login and staff API) over an
+//! [`AppState`]; every route that needs a staff session is in [`STAFF_ROUTES`].
 //!
 //! ```
 //! let analyzer = tokenizer_dict::JapaneseAnalyzer::new()?;
@@ -24,6 +25,7 @@ mod params;
 mod record;
 mod server;
 mod sru;
+mod staff;
 
 pub use analyze::analysis_json;
 pub use api::openapi_document;
@@ -32,8 +34,10 @@ pub use lang::Lang;
 pub use params::SearchParams;
 pub use record::RecordView;
 pub use server::config::{self, Overrides};
+pub use server::tls::{SELF_SIGNED_NAMES, TlsSource};
 pub use server::{AppState, Config, Library, LogFormat, Metrics, router, serve};
 pub use sru::{
     CqlQuery, ExplainRequest, RecordPacking, RecordSchema, SRU_CONTENT_TYPE, SRU_DEFAULT_RECORDS, SRU_MAX_RECORDS,
     SearchRetrieveRequest, SruDiagnostic, SruError, SruQueryType, SruRequest, SruServer, SruVersion, parse_cql,
 };
+pub use staff::{Access, STAFF_ROUTES, StaffRoute, Surface};

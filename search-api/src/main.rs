@@ -37,6 +37,21 @@ enum Command {
         #[command(subcommand)]
         command: TenantCommand,
     },
+    /// The deployment's operators.
+    Admin {
+        #[command(subcommand)]
+        command: AdminCommand,
+    },
+    /// A library's staff accounts.
+    Staff {
+        #[command(subcommand)]
+        command: StaffCommand,
+    },
+    /// The hash-chained audit logs.
+    Audit {
+        #[command(subcommand)]
+        command: AuditCommand,
+    },
     /// Import MARC files (ISO 2709 in UTF-8 or MARC-8, or MARCXML; detected from the
     /// bytes). Re-importing updates records by 003 + 001 instead of duplicating them.
     /// Exit status 0: all imported; 3: some records were rejected (see the rejects files).
@@ -94,9 +109,20 @@ enum Command {
         #[arg(long, env = "SHIORI_BASE_URL")]
         base_url: Option<String>,
         /// Create (on first start) and serve a demo library with real records, items in
-        /// two branches and some loans.
+        /// two branches and some loans, and its demo staff account (printed, and written
+        /// to DATA/demo-credentials.json). Without it, no demo account exists.
         #[arg(long)]
         demo: bool,
+        /// Serve HTTPS with this certificate chain (PEM); needs --tls-key.
+        #[arg(long, env = "SHIORI_TLS_CERT", requires = "tls_key")]
+        tls_cert: Option<PathBuf>,
+        /// The private key of --tls-cert (PEM).
+        #[arg(long, env = "SHIORI_TLS_KEY", requires = "tls_cert")]
+        tls_key: Option<PathBuf>,
+        /// Serve HTTPS with a self-signed certificate for localhost, 127.0.0.1 and ::1
+        /// (made on first use in DATA/tls/ and reused): for trying things out locally.
+        #[arg(long, conflicts_with_all = ["tls_cert", "tls_key"])]
+        tls_self_signed: bool,
     },
     /// Export a tenant's catalogue as UTF-8 ISO 2709 or MARCXML.
     Export {
@@ -136,6 +162,59 @@ enum TenantCommand {
     },
     /// List the registered libraries.
     List,
+    /// Delete a library when its contract ends: its catalogue, index, backups, logs, staff
+    /// accounts and sessions. Prints every path removed. Run it with the server stopped.
+    Delete {
+        /// The code of the library.
+        code: String,
+        /// Do not ask to type the code again (asked only on a terminal).
+        #[arg(long)]
+        yes: bool,
+    },
+}
+
+#[derive(Subcommand)]
+enum AdminCommand {
+    /// Create the first operator and print its one-time password, TOTP enrolment (URI and
+    /// a QR code) and recovery codes. Refused once an operator exists.
+    Bootstrap {
+        /// The operator's username.
+        #[arg(long, default_value = "admin")]
+        username: String,
+    },
+}
+
+#[derive(Subcommand)]
+enum StaffCommand {
+    /// Create a staff account and print its one-time credentials (shown once).
+    Create {
+        /// The library.
+        #[arg(long)]
+        tenant: String,
+        /// The login name (3 to 32 of a-z, 0-9, '.', '_', '-').
+        #[arg(long)]
+        username: String,
+        /// tenant_admin, cataloguer, circulation or read_only.
+        #[arg(long)]
+        role: catalogue::Role,
+        /// The person's name as shown [default: the username].
+        #[arg(long)]
+        name: Option<String>,
+    },
+}
+
+#[derive(Subcommand)]
+enum AuditCommand {
+    /// Check an audit log's hash chain line by line. Exit status 1 if any line was changed,
+    /// removed, inserted or reordered; prints the head (seq:hash) to keep elsewhere.
+    Verify {
+        /// The library whose log to check.
+        #[arg(long, required_unless_present = "system", conflicts_with = "system")]
+        tenant: Option<String>,
+        /// Check the deployment's own log (operators' actions) instead.
+        #[arg(long)]
+        system: bool,
+    },
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -152,8 +231,16 @@ fn main() -> ExitCode {
     let cli = Cli { data: Some(cli.data.unwrap_or_else(|| PathBuf::from(search_api::config::DEFAULT_DATA))), ..cli };
     let data = cli.data.clone().unwrap_or_default();
     let result = match cli.command {
-        Command::Serve { listen, config, log_format, base_url, demo } => {
-            let overrides = search_api::Overrides { data: data_flag, listen, log_format, base_url };
+        Command::Serve { listen, config, log_format, base_url, demo, tls_cert, tls_key, tls_self_signed } => {
+            let overrides = search_api::Overrides {
+                data: data_flag,
+                listen,
+                log_format,
+                base_url,
+                tls_cert,
+                tls_key,
+                tls_self_signed: tls_self_signed.then_some(true),
+            };
             commands::serve(config.as_deref(), overrides, demo)
         }
         Command::Analyze { text, user_dict, compact } => commands::analyze(text, user_dict, compact),
@@ -161,6 +248,14 @@ fn main() -> ExitCode {
             commands::tenant_create(&data, &code, &name)
         }
         Command::Tenant { command: TenantCommand::List } => commands::tenant_list(&data),
+        Command::Tenant { command: TenantCommand::Delete { code, yes } } => commands::tenant_delete(&data, &code, yes),
+        Command::Admin { command: AdminCommand::Bootstrap { username } } => commands::admin_bootstrap(&data, &username),
+        Command::Staff { command: StaffCommand::Create { tenant, username, role, name } } => {
+            commands::staff_create(&data, &tenant, &username, role, name.as_deref())
+        }
+        Command::Audit { command: AuditCommand::Verify { tenant, system } } => {
+            commands::audit_verify(&data, if system { None } else { tenant.as_deref() })
+        }
         Command::Import { tenant, files } => commands::import(&data, &tenant, &files),
         Command::Reindex { tenant } => commands::reindex(&data, &tenant),
         Command::Search { tenant, query, exact, prefix, sort, limit, json } => {

@@ -16,9 +16,11 @@
 //! - `GET /static/{file}` the stylesheet and the script.
 
 mod assets;
-mod messages;
-mod render;
-mod views;
+pub(crate) mod messages;
+pub(crate) mod render;
+pub(crate) mod views;
+
+pub(crate) use render::CSP;
 
 use std::sync::Arc;
 

@@ -21,7 +21,7 @@ pub(crate) const CSP: &str = "default-src 'self'; img-src 'self' data:; style-sr
                               frame-ancestors 'none'; base-uri 'none'; form-action 'self'";
 
 /// The templates, by name (the `.html` suffix turns auto-escaping on).
-const TEMPLATES: [(&str, &str); 7] = [
+const TEMPLATES: [(&str, &str); 11] = [
     ("base.html", include_str!("../../templates/base.html")),
     ("macros.html", include_str!("../../templates/macros.html")),
     ("home.html", include_str!("../../templates/home.html")),
@@ -29,6 +29,10 @@ const TEMPLATES: [(&str, &str); 7] = [
     ("record.html", include_str!("../../templates/record.html")),
     ("hold.html", include_str!("../../templates/hold.html")),
     ("error.html", include_str!("../../templates/error.html")),
+    ("staff_login.html", include_str!("../../templates/staff_login.html")),
+    ("staff_home.html", include_str!("../../templates/staff_home.html")),
+    ("staff_password.html", include_str!("../../templates/staff_password.html")),
+    ("staff_message.html", include_str!("../../templates/staff_message.html")),
 ];
 
 static ENVIRONMENT: OnceLock<Result<Environment<'static>, String>> = OnceLock::new();

@@ -36,6 +36,8 @@ pub struct Config {
     pub log_format: LogFormat,
     /// The public base URL (for links in OpenSearch and SRU), if not the listen address.
     pub base_url: Option<String>,
+    /// Serve HTTPS with this certificate (plain HTTP when `None`).
+    pub tls: Option<super::tls::TlsSource>,
 }
 
 /// The file form: every key optional.
@@ -46,6 +48,9 @@ struct FileConfig {
     listen: Option<String>,
     log_format: Option<LogFormat>,
     base_url: Option<String>,
+    tls_cert: Option<PathBuf>,
+    tls_key: Option<PathBuf>,
+    tls_self_signed: Option<bool>,
 }
 
 /// Values given on the command line or in the environment (clap reads both).
@@ -59,6 +64,12 @@ pub struct Overrides {
     pub log_format: Option<LogFormat>,
     /// `--base-url` / `SHIORI_BASE_URL`.
     pub base_url: Option<String>,
+    /// `--tls-cert` / `SHIORI_TLS_CERT`.
+    pub tls_cert: Option<PathBuf>,
+    /// `--tls-key` / `SHIORI_TLS_KEY`.
+    pub tls_key: Option<PathBuf>,
+    /// `--tls-self-signed` (true when given).
+    pub tls_self_signed: Option<bool>,
 }
 
 /// The default data folder.
@@ -78,7 +89,18 @@ impl Config {
             }
             None => FileConfig::default(),
         };
+        let cert = overrides.tls_cert.or(from_file.tls_cert);
+        let key = overrides.tls_key.or(from_file.tls_key);
+        let self_signed = overrides.tls_self_signed.or(from_file.tls_self_signed).unwrap_or(false);
+        let tls = match (cert, key, self_signed) {
+            (None, None, false) => None,
+            (None, None, true) => Some(super::tls::TlsSource::SelfSigned),
+            (Some(cert), Some(key), false) => Some(super::tls::TlsSource::Files { cert, key }),
+            (Some(_), Some(_), true) => anyhow::bail!("give either a certificate and key, or --tls-self-signed"),
+            _ => anyhow::bail!("a TLS certificate needs its key and a key its certificate: give both"),
+        };
         Ok(Config {
+            tls,
             data: overrides.data.or(from_file.data).unwrap_or_else(|| PathBuf::from(DEFAULT_DATA)),
             listen: overrides.listen.or(from_file.listen).unwrap_or_else(|| DEFAULT_LISTEN.to_owned()),
             log_format: overrides.log_format.or(from_file.log_format).unwrap_or_default(),
@@ -108,6 +130,12 @@ mod tests {
         std::fs::write(&file, "lisen = \"typo\"\n").unwrap();
         let err = Config::load(Some(&file), Overrides::default()).unwrap_err().to_string();
         assert!(err.contains("lisen"), "{err}");
+        std::fs::write(&file, "tls_cert = \"a.pem\"\n").unwrap();
+        assert!(Config::load(Some(&file), Overrides::default()).is_err(), "a certificate without its key");
+        let config =
+            Config::load(Some(&file), Overrides { tls_key: Some("a.key".into()), ..Overrides::default() }).unwrap();
+        let files = super::super::tls::TlsSource::Files { cert: "a.pem".into(), key: "a.key".into() };
+        assert_eq!(config.tls, Some(files));
         std::fs::remove_dir_all(&dir).unwrap();
     }
 }

@@ -2,6 +2,7 @@
 
 pub mod config;
 mod metrics;
+pub(crate) mod tls;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -10,12 +11,15 @@ use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use axum::Router;
-use axum::extract::{MatchedPath, Request, State};
-use axum::http::{HeaderValue, Method, StatusCode, header};
+use axum::extract::{ConnectInfo, MatchedPath, Request, State};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use catalogue::{Catalogue, DataLayout, System, Tenant, TenantCode};
+use catalogue::{
+    AccessEntry, AccessLogs, AuditEvent, AuditLog, Catalogue, Clock, DataLayout, System, SystemClock, Tenant,
+    TenantCode,
+};
 use indexer::Index;
 use tokenizer_dict::JapaneseAnalyzer;
 use tower_http::cors::CorsLayer;
@@ -30,8 +34,20 @@ use crate::error::ApiError;
 /// this plus one commit (budget: 1 s).
 const FOLLOW_POLL: Duration = Duration::from_millis(100);
 
-/// The largest request body accepted anywhere (MARC uploads come with staff routes).
-const BODY_LIMIT: usize = 1024 * 1024;
+/// The largest request body accepted anywhere. A MARC import route, when it comes, gets
+/// its own larger limit on that route alone.
+pub(crate) const BODY_LIMIT: usize = 1024 * 1024;
+
+/// How often expired sessions and stale login-failure counts are deleted.
+const PRUNE_EVERY: Duration = Duration::from_secs(60 * 60);
+
+/// The policy of every answer that is not a page (JSON, XML, text): it loads nothing and
+/// may not be framed. Pages carry the OPAC's own policy (`opac::render::CSP`).
+const CSP_NOT_HTML: &str = "default-src 'none'; frame-ancestors 'none'";
+
+/// HSTS under TLS: a year. No `includeSubDomains`: the deployment does not own its
+/// parent domain's other hosts.
+const HSTS: &str = "max-age=31536000";
 
 /// One library as the server holds it: its catalogue, its index, and the thread that keeps
 /// the index following the catalogue's change feed.
@@ -42,6 +58,8 @@ pub struct Library {
     pub catalogue: Arc<Catalogue>,
     /// The search index.
     pub index: Arc<Index>,
+    /// The library's audit log (staff actions, hash-chained).
+    pub audit: Arc<AuditLog>,
     follower: std::sync::Mutex<Option<JoinHandle<indexer::Result<()>>>>,
 }
 
@@ -52,10 +70,21 @@ pub struct AppState {
     /// The public base URL (scheme, host and any path prefix, no trailing slash) that
     /// absolute links start with, when configured; else they are built from `Host`.
     base_url: Option<Arc<str>>,
+    /// Served over TLS: cookies are `Secure` (and `__Host-`), answers carry HSTS.
+    tls: bool,
 }
 
 struct Shared {
     layout: DataLayout,
+    /// The one handle on `system.redb` (redb allows one per file and process): tenants,
+    /// accounts, sessions.
+    system: Arc<System>,
+    /// The access logs of every library and of the deployment.
+    access: AccessLogs,
+    /// The deployment's audit log (operators' actions).
+    system_audit: Arc<AuditLog>,
+    /// Login attempts per client address.
+    login_limiter: crate::staff::LoginLimiter,
     libraries: BTreeMap<TenantCode, Arc<Library>>,
     analyzer: Arc<JapaneseAnalyzer>,
     metrics: Metrics,
@@ -68,17 +97,27 @@ impl AppState {
     /// (rebuilt when missing or built by another version), caught up with the change feed,
     /// and a follower thread per library.
     pub fn open(layout: &DataLayout) -> anyhow::Result<AppState> {
+        Self::open_with_clock(layout, Arc::new(SystemClock))
+    }
+
+    /// [`AppState::open`] with the clock that sessions, lockouts, TOTP, rate limits and log
+    /// timestamps use (tests pass a [`catalogue::ManualClock`]).
+    pub fn open_with_clock(layout: &DataLayout, clock: Arc<dyn Clock>) -> anyhow::Result<AppState> {
         let analyzer = Arc::new(JapaneseAnalyzer::new()?);
-        let system = System::open(layout)?;
+        let system = Arc::new(System::open_with_clock(layout, clock.clone())?);
         let stop = Arc::new(AtomicBool::new(false));
         let mut libraries = BTreeMap::new();
         for tenant in system.tenants()? {
-            let library = open_library(layout, tenant, &analyzer, &stop)?;
+            let library = open_library(layout, tenant, &analyzer, &clock, &stop)?;
             libraries.insert(library.tenant.code.clone(), Arc::new(library));
         }
         Ok(AppState {
             inner: Arc::new(Shared {
                 layout: layout.clone(),
+                access: AccessLogs::new(layout),
+                system_audit: Arc::new(AuditLog::for_system(layout, clock)),
+                login_limiter: crate::staff::LoginLimiter::default(),
+                system,
                 libraries,
                 analyzer,
                 metrics: Metrics::default(),
@@ -86,7 +125,61 @@ impl AppState {
                 started: Instant::now(),
             }),
             base_url: None,
+            tls: false,
         })
+    }
+
+    /// The same state, told whether it is served over TLS (cookies and HSTS depend on it).
+    pub fn with_tls(mut self, tls: bool) -> AppState {
+        self.tls = tls;
+        self
+    }
+
+    /// Whether the server speaks TLS.
+    pub fn tls(&self) -> bool {
+        self.tls
+    }
+
+    /// The deployment's registry: tenants, accounts, sessions.
+    pub fn system(&self) -> &Arc<System> {
+        &self.inner.system
+    }
+
+    /// The clock security decisions use.
+    pub fn clock(&self) -> &Arc<dyn Clock> {
+        self.inner.system.clock()
+    }
+
+    /// The access logs.
+    pub fn access_logs(&self) -> &AccessLogs {
+        &self.inner.access
+    }
+
+    /// The audit log of a library (`Some`) or of the deployment (`None`).
+    pub fn audit_log(&self, tenant: Option<&TenantCode>) -> Option<Arc<AuditLog>> {
+        match tenant {
+            Some(code) => self.inner.libraries.get(code).map(|l| l.audit.clone()),
+            None => Some(self.inner.system_audit.clone()),
+        }
+    }
+
+    /// Appends to a library's audit log (blocking: the line is fsynced). A failure is
+    /// logged, not answered: the action it records has happened.
+    pub(crate) fn audit(&self, tenant: Option<&TenantCode>, event: &AuditEvent) {
+        if let Some(log) = self.audit_log(tenant)
+            && let Err(err) = log.append(event)
+        {
+            tracing::error!(error = %err, action = %event.action, "cannot write the audit log");
+        }
+    }
+
+    pub(crate) fn login_limiter(&self) -> &crate::staff::LoginLimiter {
+        &self.inner.login_limiter
+    }
+
+    /// A registered library by its parsed code.
+    pub(crate) fn library_by_code(&self, code: &TenantCode) -> Option<&Arc<Library>> {
+        self.inner.libraries.get(code)
     }
 
     /// The same state with the public base URL absolute links start with (OpenSearch,
@@ -156,6 +249,7 @@ fn open_library(
     layout: &DataLayout,
     tenant: Tenant,
     analyzer: &Arc<JapaneseAnalyzer>,
+    clock: &Arc<dyn Clock>,
     stop: &Arc<AtomicBool>,
 ) -> anyhow::Result<Library> {
     let catalogue = Arc::new(Catalogue::open(layout, &tenant.code)?);
@@ -179,7 +273,8 @@ fn open_library(
     );
     let index = Arc::new(index);
     let follower = indexer::follow(index.clone(), catalogue.clone(), FOLLOW_POLL, stop.clone());
-    Ok(Library { tenant, catalogue, index, follower: std::sync::Mutex::new(Some(follower)) })
+    let audit = Arc::new(AuditLog::for_tenant(layout, &tenant.code, clock.clone()));
+    Ok(Library { tenant, catalogue, index, audit, follower: std::sync::Mutex::new(Some(follower)) })
 }
 
 /// The whole HTTP interface of Shiori.
@@ -197,6 +292,7 @@ pub fn router(state: AppState) -> Router {
         .merge(crate::opac::routes())
         .merge(crate::sru::routes())
         .merge(crate::opensearch::routes())
+        .merge(crate::staff::routes(&state))
         .fallback(not_found)
         .layer(axum::middleware::from_fn_with_state(state.clone(), observe))
         .layer(RequestBodyLimitLayer::new(BODY_LIMIT))
@@ -218,47 +314,157 @@ async fn not_found() -> ApiError {
     ApiError::new(StatusCode::NOT_FOUND, "not_found", "ページが見つかりません", "no such page")
 }
 
-/// Counts and times every request by route and status, and logs it.
+/// Who a request acted as, put in a response's extensions by the staff guard (and by a
+/// login) for the access log.
+#[derive(Debug, Clone)]
+pub(crate) struct Principal(pub(crate) String);
+
+/// Counts and times every request by route and status, writes it to the access log of its
+/// library (or the deployment's), and adds the security headers every answer carries.
+///
+/// The log names the matched route template, never the URL: a query holds what a patron
+/// searched for.
 async fn observe(State(state): State<AppState>, request: Request, next: Next) -> Response {
     let started = Instant::now();
-    let route =
-        request.extensions().get::<MatchedPath>().map_or_else(|| "unmatched".to_owned(), |p| p.as_str().to_owned());
+    let time = state.clock().now();
+    let route = request.extensions().get::<MatchedPath>().map(|p| p.as_str().to_owned());
+    let tenant = tenant_of(&state, &request);
+    let client = request.extensions().get::<ConnectInfo<std::net::SocketAddr>>().map(|c| c.0.ip().to_string());
     let method = request.method().clone();
     let mut response = next.run(request).await;
     let elapsed = started.elapsed();
     let status = response.status();
-    state.metrics().observe(&route, status.as_u16(), elapsed);
+    let route_label = route.as_deref().unwrap_or("unmatched");
+    state.metrics().observe(route_label, status.as_u16(), elapsed);
     tracing::info!(
         method = %method,
-        route = %route,
+        route = %route_label,
         status = status.as_u16(),
         micros = elapsed.as_micros() as u64,
         "request"
     );
-    let headers = response.headers_mut();
-    headers.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
-    headers.insert(header::REFERRER_POLICY, HeaderValue::from_static("same-origin"));
+    let principal = response.extensions().get::<Principal>().map(|p| p.0.clone());
+    let entry = AccessEntry {
+        time,
+        tenant,
+        principal,
+        method: method.to_string(),
+        route: route.unwrap_or_else(|| "-".to_owned()),
+        status: status.as_u16(),
+        latency_ms: elapsed.as_secs_f64() * 1000.0,
+        client,
+    };
+    // One small append to an open file: not worth a thread hop.
+    if let Err(err) = state.access_logs().record(&entry) {
+        tracing::warn!(error = %err, "cannot write the access log");
+    }
+    security_headers(response.headers_mut(), state.tls());
     response
 }
 
-/// Runs the server on `config.listen` until Ctrl-C or SIGTERM, then stops accepting,
-/// finishes the requests in flight and stops the indexers.
+/// The library a request is about: its route's `{tenant}` when that is a hosted library.
+fn tenant_of(state: &AppState, request: &Request) -> Option<TenantCode> {
+    let matched = request.extensions().get::<MatchedPath>()?;
+    let template = matched.as_str();
+    // The `{tenant}` segment's position in the template gives its value in the path.
+    let position = template.split('/').position(|segment| segment == "{tenant}")?;
+    let value = request.uri().path().split('/').nth(position)?;
+    let code: TenantCode = value.parse().ok()?;
+    state.library_by_code(&code).map(|_| code)
+}
+
+/// The headers of every answer: no sniffing, no referrer to other sites, no framing (a
+/// policy for answers that are not pages; pages carry their own), and HSTS under TLS.
+fn security_headers(headers: &mut HeaderMap, tls: bool) {
+    headers.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+    headers.insert(header::REFERRER_POLICY, HeaderValue::from_static("same-origin"));
+    if !headers.contains_key(header::CONTENT_SECURITY_POLICY) {
+        let html = headers
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.trim_start().to_ascii_lowercase().starts_with("text/html"));
+        let policy = if html { crate::opac::CSP } else { CSP_NOT_HTML };
+        headers.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(policy));
+    }
+    if tls {
+        headers.insert(header::STRICT_TRANSPORT_SECURITY, HeaderValue::from_static(HSTS));
+    }
+}
+
+/// Runs the server on `config.listen` (HTTPS when `config.tls` is set) until Ctrl-C or
+/// SIGTERM, then stops accepting, finishes the requests in flight and stops the indexers.
+/// `on_ready` is told the address and the scheme once the socket listens.
 pub async fn serve(
     config: &Config,
     state: AppState,
-    on_ready: impl FnOnce(std::net::SocketAddr),
+    on_ready: impl FnOnce(std::net::SocketAddr, &'static str),
 ) -> anyhow::Result<()> {
-    let listener = tokio::net::TcpListener::bind(&config.listen)
-        .await
+    let tls = match &config.tls {
+        Some(source) => Some(tls::load(source, state.layout())?.0),
+        None => None,
+    };
+    let state = state.with_tls(tls.is_some());
+    let listener = std::net::TcpListener::bind(&config.listen)
         .map_err(|err| anyhow::anyhow!("cannot listen on {}: {err}", config.listen))?;
+    listener.set_nonblocking(true)?;
     let address = listener.local_addr()?;
-    on_ready(address);
-    let app = router(state.clone());
-    axum::serve(listener, app).with_graceful_shutdown(shutdown_signal()).await?;
+    let app = router(state.clone()).into_make_service_with_connect_info::<std::net::SocketAddr>();
+    let housekeeping = tokio::spawn(housekeeping(state.clone()));
+    match tls {
+        None => {
+            let listener = tokio::net::TcpListener::from_std(listener)?;
+            on_ready(address, "http");
+            axum::serve(listener, app).with_graceful_shutdown(shutdown_signal()).await?;
+        }
+        Some(tls) => {
+            let handle = axum_server::Handle::new();
+            let stopping = handle.clone();
+            tokio::spawn(async move {
+                shutdown_signal().await;
+                stopping.graceful_shutdown(Some(Duration::from_secs(30)));
+            });
+            let server =
+                axum_server::from_tcp_rustls(listener, axum_server::tls_rustls::RustlsConfig::from_config(tls))?;
+            on_ready(address, "https");
+            server.handle(handle).serve(app).await?;
+        }
+    }
+    housekeeping.abort();
     let stopping = state.clone();
     tokio::task::spawn_blocking(move || stopping.shutdown()).await?;
     tracing::info!("stopped");
     Ok(())
+}
+
+/// Every hour: deletes expired sessions and stale login-failure counts, and access logs
+/// past keeping of libraries that had no request today (a request purges its own).
+async fn housekeeping(state: AppState) {
+    let mut every = tokio::time::interval(PRUNE_EVERY);
+    every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        every.tick().await;
+        let state = state.clone();
+        let done = tokio::task::spawn_blocking(move || {
+            let pruned = state.system().prune()?;
+            let now = state.clock().now();
+            let mut purged = catalogue::purge_access_logs(state.layout(), None, now)?.len();
+            for library in state.libraries() {
+                purged += catalogue::purge_access_logs(state.layout(), Some(&library.tenant.code), now)?.len();
+            }
+            Ok::<_, catalogue::Error>((pruned, purged))
+        })
+        .await;
+        match done {
+            Ok(Ok((pruned, purged))) => tracing::info!(
+                sessions = pruned.sessions,
+                failure_counts = pruned.failure_counts,
+                access_logs = purged,
+                "housekeeping"
+            ),
+            Ok(Err(err)) => tracing::error!(error = %err, "housekeeping failed"),
+            Err(err) => tracing::error!(error = %err, "housekeeping panicked"),
+        }
+    }
 }
 
 async fn shutdown_signal() {

@@ -8,6 +8,7 @@ mod api;
 mod crash;
 mod opac;
 mod opensearch;
+mod security;
 mod sru;
 mod sru_http;
 mod support;

@@ -54,4 +54,9 @@ impl TestData {
     pub(crate) fn state(&self) -> search_api::AppState {
         search_api::AppState::open(&self.layout).unwrap()
     }
+
+    /// The server state with a clock the test moves.
+    pub(crate) fn state_with_clock(&self, clock: &catalogue::ManualClock) -> search_api::AppState {
+        search_api::AppState::open_with_clock(&self.layout, std::sync::Arc::new(clock.clone())).unwrap()
+    }
 }

@@ -1,0 +1,119 @@
+//! Staff sign-in and the routes behind it.
+//!
+//! Staff log in to their library's staff API (`POST /api/v1/{tenant}/auth/login`, answered
+//! with a Bearer token) or its staff pages (`/{tenant}/staff/login`, a cookie session with
+//! a CSRF token in every form). Either way the session is `catalogue`'s: its id is 256
+//! random bits, rotated at login, ended after 30 idle minutes or 12 hours.
+//!
+//! Every route that needs a session is an entry of [`STAFF_ROUTES`], and the router mounts
+//! exactly those entries, each behind the guard (`guard.rs`): the URL's library must exist
+//! (404), a live session must come with the request (401), it must belong to that library
+//! and have the entry's [`Access`] there by `Session::may` (403), and a cookie session's
+//! state-changing request must carry the session's CSRF token (403). A handler receives the
+//! outcome as the `Staff` extractor. The integration tests walk the same list, so a route
+//! added to it is checked without anyone remembering to.
+//!
+//! Login attempts are limited per client address (`limit.rs`) on top of the per-account
+//! lockout of `catalogue`.
+
+mod api;
+mod cookies;
+mod guard;
+mod limit;
+mod login;
+mod pages;
+
+use axum::Router;
+use axum::http::Method;
+use axum::routing::{MethodRouter, get, post, put};
+use catalogue::Function;
+
+use crate::server::AppState;
+
+pub(crate) use limit::LoginLimiter;
+
+/// What a staff route asks of the session, besides belonging to the URL's library.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Access {
+    /// Any live session of the URL's library, whatever its role, even one that must still
+    /// change its password (who am I, log out, change the password).
+    Session,
+    /// A session that may use this function in the URL's library (`Session::may`: the
+    /// role's switches, and nothing until a one-time password is changed).
+    Function(Function),
+}
+
+/// How a route answers, and so how it refuses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Surface {
+    /// JSON; refusals are problem objects (401 with `WWW-Authenticate: Bearer`).
+    Api,
+    /// HTML; a missing session gets the login form (401), a one-time password the page
+    /// that changes it (303).
+    Page,
+}
+
+/// A route that needs a staff session.
+#[derive(Debug)]
+pub struct StaffRoute {
+    /// The method.
+    pub method: Method,
+    /// The route template; `{tenant}` is the library.
+    pub path: &'static str,
+    /// What the session needs.
+    pub access: Access,
+    /// JSON or HTML.
+    pub surface: Surface,
+    handler: fn() -> MethodRouter<AppState>,
+}
+
+impl StaffRoute {
+    const fn api(method: Method, path: &'static str, access: Access, handler: fn() -> MethodRouter<AppState>) -> Self {
+        Self { method, path, access, surface: Surface::Api, handler }
+    }
+
+    const fn page(method: Method, path: &'static str, access: Access, handler: fn() -> MethodRouter<AppState>) -> Self {
+        Self { method, path, access, surface: Surface::Page, handler }
+    }
+}
+
+/// Every route that needs a staff session. The router is built from this list, and the
+/// tests prove each entry refuses an anonymous request, a session of another library and
+/// a role without the function.
+pub static STAFF_ROUTES: &[StaffRoute] = &[
+    StaffRoute::api(Method::GET, "/api/v1/{tenant}/auth/me", Access::Session, || get(api::me)),
+    StaffRoute::api(Method::POST, "/api/v1/{tenant}/auth/logout", Access::Session, || post(api::logout)),
+    StaffRoute::api(Method::POST, "/api/v1/{tenant}/auth/logout-everywhere", Access::Session, || {
+        post(api::logout_everywhere)
+    }),
+    StaffRoute::api(Method::POST, "/api/v1/{tenant}/auth/password", Access::Session, || post(api::change_password)),
+    StaffRoute::api(Method::GET, "/api/v1/{tenant}/staff/accounts", Access::Function(Function::StaffAdmin), || {
+        get(api::accounts)
+    }),
+    StaffRoute::api(Method::GET, "/api/v1/{tenant}/staff/roles", Access::Function(Function::StaffAdmin), || {
+        get(api::roles)
+    }),
+    StaffRoute::api(Method::PUT, "/api/v1/{tenant}/staff/roles", Access::Function(Function::StaffAdmin), || {
+        put(api::switch_role_function)
+    }),
+    StaffRoute::api(Method::GET, "/api/v1/{tenant}/audit/verify", Access::Function(Function::Audit), || {
+        get(api::verify_audit)
+    }),
+    StaffRoute::page(Method::GET, "/{tenant}/staff/", Access::Function(Function::View), || get(pages::home)),
+    StaffRoute::page(Method::GET, "/{tenant}/staff/password", Access::Session, || get(pages::password_form)),
+    StaffRoute::page(Method::POST, "/{tenant}/staff/password", Access::Session, || post(pages::change_password)),
+    StaffRoute::page(Method::POST, "/{tenant}/staff/logout", Access::Session, || post(pages::logout)),
+];
+
+/// The login routes (open to anyone) and every staff route, each behind the guard.
+pub(crate) fn routes(state: &AppState) -> Router<AppState> {
+    let mut router = Router::new()
+        .route("/api/v1/{tenant}/auth/login", post(api::login))
+        .route("/{tenant}/staff/login", get(pages::login_form).post(pages::login));
+    for route in STAFF_ROUTES {
+        let guarded =
+            (route.handler)().route_layer(axum::middleware::from_fn_with_state((state.clone(), route), guard::guard));
+        router = router.route(route.path, guarded);
+    }
+    router
+}
