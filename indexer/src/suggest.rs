@@ -36,6 +36,9 @@ pub struct Suggestion {
 }
 
 const SEPARATOR: char = '\u{1}';
+
+/// Suggestion terms looked at per segment when correcting a query that found nothing.
+const CORRECTION_SCAN: usize = 20_000;
 const MAX_KEY: usize = 64;
 
 /// Adds an entry for `display` under `key` (skipped if the key is empty or repeated).
@@ -107,13 +110,10 @@ impl Index {
             }
             let allowed = if length >= 8 { 2 } else { 1 };
             let Some(first) = key.chars().next() else { continue };
-            for (term, freq) in self.terms_with_prefix(&first.to_string(), 20_000)? {
+            for (term, freq) in self.terms_near(&first.to_string(), &key, allowed, CORRECTION_SCAN)? {
+                let Some((_, display)) = parse_entry(&term) else { continue };
                 let Some((term_key, _)) = term.split_once(SEPARATOR) else { continue };
                 let distance = edit_distance(term_key, &key, allowed);
-                if distance == 0 || distance > allowed {
-                    continue;
-                }
-                let Some((_, display)) = parse_entry(&term) else { continue };
                 let better = best
                     .as_ref()
                     .is_none_or(|(d, f, _)| (distance, std::cmp::Reverse(freq)) < (*d, std::cmp::Reverse(*f)));
@@ -129,6 +129,51 @@ impl Index {
         let mut analyzer = self.inner.tokenizers().get(TokenView::ExactKey.tokenizer_name())?;
         let mut stream = analyzer.token_stream(text);
         stream.advance().then(|| stream.token().text.clone())
+    }
+
+    /// Terms of the suggestion field starting with `prefix` whose key is within `allowed`
+    /// edits of `key` (but not equal to it), with their document frequency summed over
+    /// segments; at most `limit` terms per segment are looked at. Terms are filtered on
+    /// their bytes as they stream by, so only near ones are ever copied: a zero-hit query
+    /// must not cost a copy of every term sharing its first letter.
+    fn terms_near(&self, prefix: &str, key: &str, allowed: usize, limit: usize) -> Result<Vec<(String, u64)>> {
+        let searcher = self.reader.searcher();
+        let mut out: HashMap<String, u64> = HashMap::new();
+        let mut upper = prefix.as_bytes().to_vec();
+        upper.push(0xFF);
+        let length = key.chars().count();
+        let key_chars: Vec<char> = key.chars().collect();
+        let mut separator = [0u8; 4];
+        let separator = SEPARATOR.encode_utf8(&mut separator).as_bytes().to_vec();
+        for segment in searcher.segment_readers() {
+            let inverted = segment.inverted_index(self.fields.suggest)?;
+            let mut stream = inverted
+                .terms()
+                .range()
+                .ge(prefix.as_bytes())
+                .lt(&upper)
+                .into_stream()
+                .map_err(|e| Error::Index(e.to_string()))?;
+            let mut read = 0;
+            while stream.advance() && read < limit {
+                read += 1;
+                let bytes = stream.key();
+                let Some(end) = bytes.windows(separator.len()).position(|w| w == separator.as_slice()) else {
+                    continue;
+                };
+                let Ok(term_key) = std::str::from_utf8(&bytes[..end]) else { continue };
+                if term_key.chars().count().abs_diff(length) > allowed {
+                    continue;
+                }
+                let distance = edit_distance_chars(term_key, &key_chars, allowed);
+                if distance == 0 || distance > allowed {
+                    continue;
+                }
+                let term = String::from_utf8_lossy(bytes).into_owned();
+                *out.entry(term).or_default() += u64::from(stream.value().doc_freq);
+            }
+        }
+        Ok(out.into_iter().collect())
     }
 
     /// Terms of the suggestion field starting with `prefix` and their document frequency,
@@ -161,8 +206,12 @@ impl Index {
 /// Levenshtein distance over characters, giving up (returning `limit + 1`) once it exceeds
 /// `limit`.
 fn edit_distance(a: &str, b: &str, limit: usize) -> usize {
-    let a: Vec<char> = a.chars().collect();
     let b: Vec<char> = b.chars().collect();
+    edit_distance_chars(a, &b, limit)
+}
+
+fn edit_distance_chars(a: &str, b: &[char], limit: usize) -> usize {
+    let a: Vec<char> = a.chars().collect();
     if a.len().abs_diff(b.len()) > limit {
         return limit + 1;
     }
