@@ -112,7 +112,7 @@ pub fn lc_jpn_subset() -> PathBuf {
 }
 
 /// A data folder of its own in the system temp folder, removed when dropped (also when a
-/// bench panics).
+/// bench panics) unless `SHIORI_BENCH_KEEP` is set.
 pub struct TempData {
     /// The folder.
     pub root: PathBuf,
@@ -134,7 +134,13 @@ impl TempData {
 }
 
 impl Drop for TempData {
+    /// Removes the folder, unless `SHIORI_BENCH_KEEP` is set (to profile queries on a
+    /// tenant a bench built: the folder's path is printed).
     fn drop(&mut self) {
+        if std::env::var_os("SHIORI_BENCH_KEEP").is_some() {
+            eprintln!("kept {}", self.root.display());
+            return;
+        }
         let _ = std::fs::remove_dir_all(&self.root);
     }
 }

@@ -15,16 +15,27 @@ use std::time::Instant;
 
 use catalogue::{Catalogue, DataLayout, TenantCode};
 use rayon::prelude::*;
+use tantivy::indexer::NoMergePolicy;
 use tantivy::{IndexReader, IndexWriter, ReloadPolicy, TantivyDocument, Term};
 use tokenizer_dict::JapaneseAnalyzer;
 
 use crate::document::BibDocument;
 use crate::error::{Error, Result};
-use crate::schema::Fields;
+use crate::facets::FacetTermsCache;
+use crate::schema::{Analyses, Fields, RecordDocument};
+use crate::search::IdColumns;
 use crate::tokenizer::register_japanese_tokenizers;
 
-const WRITER_MEMORY: usize = 100_000_000;
+/// Memory of the incremental writer.
+const WRITER_MEMORY: usize = 50_000_000;
+/// Bytes of stored documents compressed together (about ten records).
+const DOCSTORE_BLOCK: usize = 4_096;
+/// Records read from the catalogue and mapped in parallel at a time while rebuilding.
 const PAGE: usize = 2_000;
+/// What an index holds beyond its schema: how texts are analysed into the views, what
+/// the facet fields contain. An index of another format is never read (its payload says
+/// which it is; indexes from before this marker have none): it is rebuilt.
+const FORMAT: u32 = 2;
 
 /// A tenant's search index.
 pub struct Index {
@@ -33,9 +44,13 @@ pub struct Index {
     generation: String,
     pub(crate) inner: tantivy::Index,
     pub(crate) reader: IndexReader,
-    writer: Mutex<Option<IndexWriter<TantivyDocument>>>,
+    writer: Mutex<Option<IndexWriter<RecordDocument>>>,
     pub(crate) fields: Fields,
     pub(crate) analyzer: Arc<JapaneseAnalyzer>,
+    /// Decoded facet dictionaries of the segments searched (see facets.rs).
+    pub(crate) facet_terms: FacetTermsCache,
+    /// The bib id columns of the segments searched, for ordering equal scores.
+    pub(crate) id_columns: Arc<IdColumns>,
 }
 
 /// What a rebuild did.
@@ -60,9 +75,13 @@ pub struct Applied {
     pub seq: u64,
 }
 
+/// The commit payload: the change-feed seq applied and the index format.
 #[derive(serde::Serialize, serde::Deserialize)]
 struct Payload {
     seq: u64,
+    /// [`FORMAT`]; absent (0) in indexes written before it existed.
+    #[serde(default)]
+    format: u32,
 }
 
 impl Index {
@@ -80,23 +99,7 @@ impl Index {
                 generation
             }
         };
-        let dir = root.join(&generation);
-        let inner = tantivy::Index::open_in_dir(&dir)?;
-        if serde_json::to_string(&inner.schema()).ok() != serde_json::to_string(&fields.schema).ok() {
-            return Err(Error::SchemaChanged(tenant.to_string()));
-        }
-        register_japanese_tokenizers(inner.tokenizers(), analyzer.clone());
-        let reader = inner.reader_builder().reload_policy(ReloadPolicy::Manual).try_into()?;
-        Ok(Index {
-            tenant: tenant.clone(),
-            root,
-            generation,
-            inner,
-            reader,
-            writer: Mutex::new(None),
-            fields,
-            analyzer,
-        })
+        Index::open_generation(&root, &generation, tenant, analyzer)
     }
 
     /// The tenant this index belongs to.
@@ -112,8 +115,7 @@ impl Index {
 
     /// The change-feed seq this index is complete up to (from its last commit).
     pub fn applied_seq(&self) -> Result<u64> {
-        let metas = self.inner.load_metas()?;
-        Ok(metas.payload.as_deref().and_then(|p| serde_json::from_str::<Payload>(p).ok()).map_or(0, |p| p.seq))
+        Ok(read_payload(&self.inner)?.map_or(0, |p| p.seq))
     }
 
     /// The bib ids of every document visible to searches, with their stored titles: what
@@ -166,14 +168,17 @@ impl Index {
         let seq = catalogue.last_change_seq()?;
         let total = catalogue.len()?;
         let index = create(&dir, &fields, &analyzer, seq)?;
-        let mut writer: IndexWriter<TantivyDocument> = index.writer(WRITER_MEMORY * 2)?;
+        let (threads, memory) = rebuild_writer_budget();
+        let mut writer: IndexWriter<RecordDocument> = index.writer_with_num_threads(threads, memory)?;
+        // Segments are merged once, at the end, rather than level by level meanwhile.
+        writer.set_merge_policy(Box::new(NoMergePolicy));
         let mut after = None;
         let mut documents = 0;
         loop {
             let page = catalogue.bibs_after(after, PAGE)?;
             let Some(last) = page.last() else { break };
             after = Some(last.id);
-            let docs: Vec<TantivyDocument> = page
+            let docs: Vec<RecordDocument> = page
                 .par_iter()
                 .filter_map(|bib| bib.record().ok().map(|r| document(&fields, &analyzer, bib.id, &r)))
                 .collect();
@@ -186,6 +191,11 @@ impl Index {
         let mut commit = writer.prepare_commit()?;
         commit.set_payload(&payload(seq));
         commit.commit()?;
+        // One segment: every query pays per segment (term lookups, facet dictionaries).
+        let segments = index.searchable_segment_ids()?;
+        if segments.len() > 1 {
+            writer.merge(&segments).wait()?;
+        }
         writer.wait_merging_threads()?;
         write_current(&root, &generation)?;
         remove_other_generations(&root, &generation);
@@ -206,6 +216,8 @@ impl Index {
         }
     }
 
+    /// Opens one generation, refusing ([`Error::SchemaChanged`]) one written with another
+    /// schema or format rather than misreading it.
     fn open_generation(
         root: &Path,
         generation: &str,
@@ -214,6 +226,11 @@ impl Index {
     ) -> Result<Index> {
         let fields = Fields::new();
         let inner = tantivy::Index::open_in_dir(root.join(generation))?;
+        let same_schema = serde_json::to_string(&inner.schema()).ok() == serde_json::to_string(&fields.schema).ok();
+        let same_format = read_payload(&inner)?.is_some_and(|p| p.format == FORMAT);
+        if !same_schema || !same_format {
+            return Err(Error::SchemaChanged(tenant.to_string()));
+        }
         register_japanese_tokenizers(inner.tokenizers(), analyzer.clone());
         let reader = inner.reader_builder().reload_policy(ReloadPolicy::Manual).try_into()?;
         Ok(Index {
@@ -225,6 +242,8 @@ impl Index {
             writer: Mutex::new(None),
             fields,
             analyzer,
+            facet_terms: FacetTermsCache::default(),
+            id_columns: Arc::default(),
         })
     }
 
@@ -240,7 +259,7 @@ impl Index {
         let bibs: BTreeSet<u64> = changes.iter().map(|c| c.bib_id).collect();
         let mut guard = self.writer.lock().map_err(|_| Error::Index("index writer lock poisoned".into()))?;
         if guard.is_none() {
-            *guard = Some(self.inner.writer_with_num_threads(1, WRITER_MEMORY / 2)?);
+            *guard = Some(self.inner.writer_with_num_threads(1, WRITER_MEMORY)?);
         }
         let Some(writer) = guard.as_mut() else { return Err(Error::Index("no index writer".into())) };
         for &bib in &bibs {
@@ -272,17 +291,33 @@ impl Index {
     }
 }
 
-/// The tantivy document of one catalogue record.
-fn document(fields: &Fields, analyzer: &JapaneseAnalyzer, id: u64, record: &catalogue::Record) -> TantivyDocument {
+/// Indexing threads and total memory of the writer of a rebuild. The records are mapped
+/// and analysed on rayon's threads; tantivy's only write postings, so one per two cores
+/// keeps up, and one segment per thread is what the memory allows before the final merge.
+fn rebuild_writer_budget() -> (usize, usize) {
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let threads = cores.div_ceil(2).clamp(1, 4);
+    (threads, threads * 1_000_000_000)
+}
+
+/// The tantivy document of one catalogue record; each of its texts is analysed once.
+pub(crate) fn document(
+    fields: &Fields,
+    analyzer: &JapaneseAnalyzer,
+    id: u64,
+    record: &catalogue::Record,
+) -> RecordDocument {
     let doc = BibDocument::from_record(id, record);
-    let title = analyzer.analyze(&doc.title).ok();
+    let mut analyses = Analyses::new(analyzer);
+    let title = analyses.get(&doc.title);
+    let title = title.analysis.as_ref();
     let reading = match doc.title_readings.first() {
         Some(catalogued) => tokenizer_dict::to_hiragana(catalogued),
-        None => title.as_ref().map(|a| a.reading.clone()).unwrap_or_default(),
+        None => title.map(|a| a.reading.clone()).unwrap_or_default(),
     };
     let mut suggestions = Vec::new();
-    if let Some(title) = &title {
-        let catalogued = analyzer.analyze(&reading).ok().map(|a| a.keys.exact);
+    if let Some(title) = title {
+        let catalogued = analyses.get(&reading).analysis.as_ref().map(|a| a.keys.exact.clone());
         for key in [Some(title.keys.exact.clone()), Some(title.keys.reading.clone()), catalogued].into_iter().flatten()
         {
             crate::suggest::push_entry(&mut suggestions, &key, crate::suggest::Kind::Title, &doc.title);
@@ -290,25 +325,35 @@ fn document(fields: &Fields, analyzer: &JapaneseAnalyzer, id: u64, record: &cata
     }
     for author in doc.authors.iter().take(3) {
         let display = crate::suggest::author_display(author);
-        if let Ok(analysis) = analyzer.analyze(&display) {
+        if let Some(analysis) = &analyses.get(&display).analysis {
             for key in [&analysis.keys.exact, &analysis.keys.reading] {
                 crate::suggest::push_entry(&mut suggestions, key, crate::suggest::Kind::Author, &display);
             }
         }
     }
-    fields.document(&doc, &reading, &suggestions)
+    fields.document(&doc, &reading, &suggestions, &mut analyses)
 }
 
 fn payload(seq: u64) -> String {
-    serde_json::to_string(&Payload { seq }).unwrap_or_else(|_| format!("{{\"seq\":{seq}}}"))
+    serde_json::to_string(&Payload { seq, format: FORMAT })
+        .unwrap_or_else(|_| format!("{{\"seq\":{seq},\"format\":{FORMAT}}}"))
+}
+
+/// The payload of the index's last commit; `None` if it has none or it is not ours.
+fn read_payload(index: &tantivy::Index) -> Result<Option<Payload>> {
+    let metas = index.load_metas()?;
+    Ok(metas.payload.as_deref().and_then(|p| serde_json::from_str::<Payload>(p).ok()))
 }
 
 fn create(dir: &Path, fields: &Fields, analyzer: &Arc<JapaneseAnalyzer>, seq: u64) -> Result<tantivy::Index> {
     std::fs::create_dir_all(dir).map_err(Error::io(dir))?;
-    let index = tantivy::Index::create_in_dir(dir, fields.schema.clone())?;
+    // A hit list reads 20 stored documents, each from a compressed block of its own:
+    // small blocks make that cheap (tantivy's default 16 KiB block was 15 % of a query).
+    let settings = tantivy::IndexSettings { docstore_blocksize: DOCSTORE_BLOCK, ..tantivy::IndexSettings::default() };
+    let index = tantivy::Index::builder().schema(fields.schema.clone()).settings(settings).create_in_dir(dir)?;
     register_japanese_tokenizers(index.tokenizers(), analyzer.clone());
     // An empty first commit carries the seq, so even an empty index knows where it stands.
-    let mut writer: IndexWriter<TantivyDocument> = index.writer_with_num_threads(1, 15_000_000)?;
+    let mut writer: IndexWriter<RecordDocument> = index.writer_with_num_threads(1, 15_000_000)?;
     let mut commit = writer.prepare_commit()?;
     commit.set_payload(&payload(seq));
     commit.commit()?;

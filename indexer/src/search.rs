@@ -2,27 +2,38 @@
 //!
 //! A query word is looked for in every view of every field (morphemes, bigrams, readings,
 //! romaji), so 図書館, としょかん, トショカン and toshokan meet the same record; the views
-//! are combined with a disjunction-max so a word counts once, at its best. Ranking is
-//! built for known-item search: the exact title first, then the title as a phrase, title
-//! words, author, subject, and the rest.
+//! are combined with a disjunction-max so a word counts once, at its best. (A word written
+//! with kanji is not looked for by its reading: see `view_query`.) Ranking is built for
+//! known-item search: the exact title first, then the title as a phrase, title words,
+//! author, subject, and the rest; equal scores in bib id order, so pages follow on.
+//! Hits, total and facets come from one pass over the matching documents.
 
 use std::collections::HashSet;
 use std::ops::Bound;
 
-use tantivy::collector::{Count, FacetCollector, TopDocs};
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, PoisonError};
+
+use tantivy::collector::sort_key::{
+    NaturalComparator, SegmentSortKeyComputer, SortBySimilarityScore, SortByStaticFastValue, SortByString,
+    SortKeyComputer,
+};
+use tantivy::collector::{Collector, Count, TopDocs};
+use tantivy::columnar::Column;
+use tantivy::index::SegmentId;
 use tantivy::query::{
     AllQuery, BooleanQuery, BoostQuery, DisjunctionMaxQuery, EmptyQuery, Occur, PhraseQuery, Query, RangeQuery,
     RegexQuery, TermQuery,
 };
-use tantivy::schema::{Facet, Field, IndexRecordOption, Value};
+use tantivy::schema::{Field, IndexRecordOption, Value};
 use tantivy::tokenizer::TextAnalyzer;
-use tantivy::{DocAddress, Order, Searcher, TantivyDocument, Term};
+use tantivy::{DocAddress, DocId, Order, Score, Searcher, SegmentReader, TantivyDocument, Term};
 
 use crate::error::{Error, Result};
-use crate::facets::ndc_label;
+use crate::facets::{self, FacetCollector, Kind};
 use crate::index::Index;
 use crate::query::parse::{QueryNode, SearchField, parse_query};
-use crate::tokenizer::TokenView;
+use crate::tokenizer::{TokenView, cached_analysis};
 
 /// How the query text is matched.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -206,25 +217,34 @@ impl Index {
         let filtered = self.with_filters(query, &request.filters);
         let limit = request.limit.max(1);
         let top = TopDocs::with_limit(limit).and_offset(request.offset);
-        let (total, addresses): (usize, Vec<(f32, DocAddress)>) = match request.sort {
+        // Equal sort keys are ordered by bib id, so a page follows on from the one before
+        // whatever segments the documents are in (a document moves when it is updated).
+        let live: Vec<SegmentId> = searcher.segment_readers().iter().map(|s| s.segment_id()).collect();
+        self.id_columns.retain(&live);
+        let by_id = || (ById(self.id_columns.clone()), Order::Asc);
+        let facets = request.facets.then(|| {
+            self.facet_terms.retain(&live);
+            FacetCollector::new(&self.facet_terms)
+        });
+        // Hits, total and facets in one pass over the matching documents.
+        let (total, addresses, facets): Collected = match request.sort {
             Sort::Relevance => {
-                let (hits, total) = searcher.search(&filtered, &(top.order_by_score(), Count))?;
-                (total, hits)
+                let top = top.order_by((SortBySimilarityScore, by_id()));
+                let (hits, total, facets) = searcher.search(&filtered, &(top, Count, facets))?;
+                (total, hits.into_iter().map(|((score, _), address)| (score, address)).collect(), facets)
             }
             Sort::YearDesc | Sort::YearAsc => {
                 let order = if request.sort == Sort::YearDesc { Order::Desc } else { Order::Asc };
-                let (hits, total) =
-                    searcher.search(&filtered, &(top.order_by_fast_field::<i64>("year", order), Count))?;
-                (total, hits.into_iter().map(|(_, address)| (0.0, address)).collect())
+                let top = top.order_by(((SortByStaticFastValue::<i64>::for_field("year"), order), by_id()));
+                search_unscored(&searcher, &filtered, top, facets)?
             }
             Sort::TitleReading => {
-                let (hits, total) =
-                    searcher.search(&filtered, &(top.order_by_string_fast_field("title_sort", Order::Asc), Count))?;
-                (total, hits.into_iter().map(|(_, address)| (0.0, address)).collect())
+                let top = top.order_by(((SortByString::for_field("title_sort"), Order::Asc), by_id()));
+                search_unscored(&searcher, &filtered, top, facets)?
             }
         };
         let hits = if request.limit == 0 { Vec::new() } else { self.hits(&searcher, &addresses, &words)? };
-        let facets = if request.facets { self.facet_counts(&searcher, &filtered)? } else { FacetCounts::default() };
+        let facets = facets.unwrap_or_default();
         let did_you_mean = if total == 0 && request.mode == MatchMode::Keywords && request.filters == Filters::default()
         {
             self.did_you_mean(&request.query)?
@@ -266,10 +286,10 @@ impl Index {
                 if is_plain_words(&node) && !plain.is_empty() {
                     let whole = plain.join(" ");
                     let mut should: Vec<(Occur, Box<dyn Query>)> = vec![(Occur::Must, query)];
-                    if let Ok(analysis) = self.analyzer.analyze(&whole) {
-                        let mut keys = vec![analysis.keys.exact];
+                    if let Some(analysis) = cached_analysis(&self.analyzer, &whole) {
+                        let mut keys = vec![analysis.keys.exact.clone()];
                         if !keys.contains(&analysis.keys.reading) {
-                            keys.push(analysis.keys.reading);
+                            keys.push(analysis.keys.reading.clone());
                         }
                         for key in keys.into_iter().filter(|k| !k.is_empty()) {
                             let exact =
@@ -288,27 +308,20 @@ impl Index {
     }
 
     fn with_filters(&self, query: Box<dyn Query>, filters: &Filters) -> Box<dyn Query> {
+        let f = &self.fields;
         let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
-        let facet = |path: &[&str]| -> Box<dyn Query> {
-            Box::new(TermQuery::new(
-                Term::from_facet(self.fields.facets, &Facet::from_path(path.iter().copied())),
-                IndexRecordOption::Basic,
-            ))
-        };
-        if let Some(ndc) = &filters.ndc {
-            clauses.push((Occur::Must, facet(&["ndc", ndc])));
-        }
-        if let Some(lang) = &filters.lang {
-            clauses.push((Occur::Must, facet(&["lang", lang])));
-        }
-        if let Some(material) = &filters.material {
-            clauses.push((Occur::Must, facet(&["material", material])));
-        }
-        if let Some(author) = &filters.author {
-            clauses.push((Occur::Must, facet(&["author", author])));
-        }
-        if let Some(subject) = &filters.subject {
-            clauses.push((Occur::Must, facet(&["subject", subject])));
+        let selections = [
+            (Kind::Ndc, &filters.ndc),
+            (Kind::Lang, &filters.lang),
+            (Kind::Material, &filters.material),
+            (Kind::Author, &filters.author),
+            (Kind::Subject, &filters.subject),
+        ];
+        for (kind, value) in selections {
+            if let Some(value) = value {
+                let term = Term::from_field_text(f.facet, &facets::term(kind, value));
+                clauses.push((Occur::Must, Box::new(TermQuery::new(term, IndexRecordOption::Basic))));
+            }
         }
         if filters.year_from.is_some() || filters.year_to.is_some() {
             clauses.push((Occur::Must, self.year_range(filters.year_from, filters.year_to)));
@@ -490,6 +503,14 @@ impl Index {
         if view == TokenView::Romaji && !tokenizer_dict::normalize(text).as_str().is_ascii() {
             return None; // romaji match romanised input only
         }
+        if view == TokenView::ReadingBigrams && text.chars().any(is_kanji) {
+            // Readings carry words typed in kana (としょかん finds 図書館). A word with kanji
+            // is found by its writing; by its reading it would only add homophones (公開
+            // こうかい: 22 records of LC 250k, and 77 more of 航海, 後悔, 黄海 …) at the
+            // price of phrase queries over the commonest kana pairs, 40 % of the time of a
+            // query at 1M records.
+            return None;
+        }
         match tokens.len() {
             0 => None,
             1 => Some(Box::new(TermQuery::new(self.term(field, &tokens[0].1), IndexRecordOption::WithFreqs))),
@@ -572,39 +593,47 @@ impl Index {
         Ok(hits)
     }
 
-    /// Byte ranges of `title` where a query word's morphemes or bigrams occur.
-    /// The morphemes and grams of the query words, analysed once per request.
-    fn highlight_terms(&self, words: &[String]) -> HashSet<String> {
+    /// The morphemes and grams of the query words, analysed once per request (and
+    /// usually not even that: building the query analysed them already).
+    fn highlight_terms(&self, words: &[String]) -> Vec<String> {
         let mut wanted = HashSet::new();
         for word in words {
-            if let Ok(query) = self.analyzer.analyze(word) {
-                wanted.extend(query.morphemes.into_iter().map(|m| m.normalized));
-                wanted.extend(query.bigrams.into_iter().map(|g| g.text));
-                wanted.extend(query.unigrams.into_iter().map(|g| g.text));
+            if let Some(query) = cached_analysis(&self.analyzer, word) {
+                wanted.extend(query.morphemes.iter().map(|m| m.normalized.clone()));
+                wanted.extend(query.bigrams.iter().map(|g| g.text.clone()));
+                wanted.extend(query.unigrams.iter().map(|g| g.text.clone()));
             }
         }
-        wanted
+        wanted.into_iter().filter(|term| !term.is_empty()).collect()
     }
 
-    fn highlights(&self, title: &str, wanted: &HashSet<String>) -> Vec<(usize, usize)> {
+    /// Byte ranges of `title` where a query word's morphemes or grams occur, found in the
+    /// normalised title rather than in its analysis: a hit list would otherwise segment
+    /// twenty titles per query (40 % of a query's time at 250k records). Japanese terms
+    /// match wherever they occur (a query's bigrams cover its words, as the title's own
+    /// bigrams would); a Latin word or a number only as a whole word, where the
+    /// segmenter would cut it (between letters and digits, at anything else).
+    fn highlights(&self, title: &str, wanted: &[String]) -> Vec<(usize, usize)> {
         if wanted.is_empty() {
             return Vec::new();
         }
-        let Ok(analysis) = self.analyzer.analyze(title) else { return Vec::new() };
-        let mut ranges: Vec<(usize, usize)> = analysis
-            .morphemes
-            .iter()
-            .filter(|m| wanted.contains(&m.normalized))
-            .map(|m| (m.start, m.end))
-            .chain(
-                analysis
-                    .bigrams
-                    .iter()
-                    .chain(&analysis.unigrams)
-                    .filter(|g| wanted.contains(&g.text))
-                    .map(|g| (g.start, g.end)),
-            )
-            .collect();
+        let normalized = tokenizer_dict::normalize(title);
+        let text = normalized.as_str();
+        let mut ranges: Vec<(usize, usize)> = Vec::new();
+        for term in wanted {
+            let (Some(first), Some(last)) = (term.chars().next(), term.chars().next_back()) else { continue };
+            for (start, _) in text.match_indices(term.as_str()) {
+                let end = start + term.len();
+                let before = text[..start].chars().next_back();
+                let after = text[end..].chars().next();
+                let cut_before = before.is_none_or(|c| word_class(c) != word_class(first) || word_class(c).is_none());
+                let cut_after = after.is_none_or(|c| word_class(c) != word_class(last) || word_class(c).is_none());
+                if cut_before && cut_after {
+                    let original = normalized.original_range(start..end);
+                    ranges.push((original.start, original.end));
+                }
+            }
+        }
         ranges.sort_unstable();
         let mut merged: Vec<(usize, usize)> = Vec::new();
         for (start, end) in ranges {
@@ -615,38 +644,91 @@ impl Index {
         }
         merged
     }
+}
 
-    fn facet_counts(&self, searcher: &Searcher, query: &dyn Query) -> Result<FacetCounts> {
-        let mut collector = FacetCollector::for_field("facets");
-        for root in ["/ndc", "/lang", "/material", "/decade", "/author", "/subject"] {
-            collector.add_facet(root);
-        }
-        let counts = searcher.search(query, &collector)?;
-        let top = |root: &str, k: usize| -> Vec<FacetCount> {
-            counts
-                .top_k(root, k)
-                .into_iter()
-                .map(|(facet, count)| {
-                    let value = facet.to_path().last().map(|s| s.to_string()).unwrap_or_default();
-                    let label =
-                        if root == "/ndc" { ndc_label(&value).unwrap_or(&value).to_string() } else { value.clone() };
-                    FacetCount { value, label, count }
-                })
-                .collect()
-        };
-        let mut ndc = top("/ndc", 10);
-        ndc.sort_by(|a, b| a.value.cmp(&b.value));
-        let mut decade = top("/decade", 30);
-        decade.sort_by(|a, b| b.value.cmp(&a.value));
-        Ok(FacetCounts {
-            ndc,
-            lang: top("/lang", 10),
-            material: top("/material", 10),
-            decade,
-            author: top("/author", 10),
-            subject: top("/subject", 10),
-        })
+/// For highlighting: letters and digits of scripts written with spaces between words
+/// (the segmenter keeps a run of either together), `None` for anything else, Japanese
+/// included.
+fn word_class(c: char) -> Option<bool> {
+    if (c as u32) >= 0x2E80 || !c.is_alphanumeric() {
+        return None;
     }
+    Some(c.is_numeric())
+}
+
+/// The `id` column of each segment searched, opened once: opening it parses its codec's
+/// block index, which done for every query was 5 % of a query's time at 1M records.
+#[derive(Default)]
+pub(crate) struct IdColumns {
+    segments: Mutex<HashMap<SegmentId, Column<u64>>>,
+}
+
+impl IdColumns {
+    fn column(&self, reader: &SegmentReader) -> tantivy::Result<Column<u64>> {
+        let mut segments = self.segments.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some(column) = segments.get(&reader.segment_id()) {
+            return Ok(column.clone());
+        }
+        let column = reader.fast_fields().u64("id")?;
+        segments.insert(reader.segment_id(), column.clone());
+        Ok(column)
+    }
+
+    /// Forgets segments that are no longer searched.
+    fn retain(&self, live: &[SegmentId]) {
+        let mut segments = self.segments.lock().unwrap_or_else(PoisonError::into_inner);
+        if segments.len() > live.len() {
+            segments.retain(|id, _| live.contains(id));
+        }
+    }
+}
+
+/// Sorts by bib id, read from the cached columns.
+struct ById(Arc<IdColumns>);
+
+impl SortKeyComputer for ById {
+    type SortKey = Option<u64>;
+    type Child = IdOfDoc;
+    type Comparator = NaturalComparator;
+
+    fn segment_sort_key_computer(&self, reader: &SegmentReader) -> tantivy::Result<IdOfDoc> {
+        Ok(IdOfDoc(self.0.column(reader)?))
+    }
+}
+
+/// The bib id of a document of one segment.
+struct IdOfDoc(Column<u64>);
+
+impl SegmentSortKeyComputer for IdOfDoc {
+    type SortKey = Option<u64>;
+    type SegmentSortKey = Option<u64>;
+    type SegmentComparator = NaturalComparator;
+
+    fn segment_sort_key(&mut self, doc: DocId, _score: Score) -> Option<u64> {
+        self.0.first(doc)
+    }
+
+    fn convert_segment_sort_key(&self, id: Option<u64>) -> Option<u64> {
+        id
+    }
+}
+
+/// What one pass over the matching documents gives: the total, this page's hits with
+/// their scores, and the facets if they were asked for.
+type Collected = (usize, Vec<(f32, DocAddress)>, Option<FacetCounts>);
+
+/// Runs an unscored search (a sort by a field) for its hits, total and facets.
+fn search_unscored<K>(
+    searcher: &Searcher,
+    query: &dyn Query,
+    top: impl Collector<Fruit = Vec<(K, DocAddress)>>,
+    facets: Option<FacetCollector<'_>>,
+) -> Result<Collected>
+where
+    K: Send + Sync + 'static,
+{
+    let (hits, total, facets) = searcher.search(query, &(top, Count, facets))?;
+    Ok((total, hits.into_iter().map(|(_, address)| (0.0, address)).collect(), facets))
 }
 
 fn collect_words(node: &QueryNode, out: &mut Vec<String>) {
@@ -667,6 +749,16 @@ fn is_plain_words(node: &QueryNode) -> bool {
             .all(|n| matches!(n, QueryNode::Term { field: None, .. } | QueryNode::Phrase { field: None, .. })),
         _ => false,
     }
+}
+
+/// CJK ideographs (all blocks), and 々 〆 ヶ which behave like them.
+fn is_kanji(c: char) -> bool {
+    matches!(c,
+        '\u{3400}'..='\u{4DBF}'
+        | '\u{4E00}'..='\u{9FFF}'
+        | '\u{F900}'..='\u{FAFF}'
+        | '\u{20000}'..='\u{323AF}'
+        | '\u{3005}' | '\u{3006}' | '\u{3007}' | '\u{30F6}')
 }
 
 fn looks_like_isbn(text: &str) -> bool {

@@ -20,6 +20,7 @@ pub enum TokenView {
     Readings,
     /// Bigrams over the reading of the whole text, so a hiragana query meets the record
     /// however the dictionary segments the hiragana (としょかん alone splits badly).
+    /// Nothing for a text whose reading has no kana (Latin letters, digits).
     ReadingBigrams,
     /// Romanised readings, Hepburn and wāpuro at the same position.
     Romaji,
@@ -123,7 +124,8 @@ thread_local! {
     static ANALYSES: RefCell<VecDeque<(u64, String, Rc<Analysis>)>> = const { RefCell::new(VecDeque::new()) };
 }
 
-fn cached_analysis(analyzer: &JapaneseAnalyzer, text: &str) -> Option<Rc<Analysis>> {
+/// The analysis of `text`, from this thread's recent ones when it is among them.
+pub(crate) fn cached_analysis(analyzer: &JapaneseAnalyzer, text: &str) -> Option<Rc<Analysis>> {
     let identity = analyzer.instance_id();
     ANALYSES.with_borrow_mut(|cache| {
         if let Some((_, _, analysis)) = cache.iter().find(|(id, cached, _)| *id == identity && cached == text) {
@@ -142,7 +144,7 @@ fn token(text: &str, from: usize, to: usize, position: usize) -> Token {
     Token { offset_from: from, offset_to: to, position, text: text.to_string(), position_length: 1 }
 }
 
-fn tokens(analysis: &Analysis, view: TokenView) -> Vec<Token> {
+pub(crate) fn tokens(analysis: &Analysis, view: TokenView) -> Vec<Token> {
     let mut out = Vec::new();
     match view {
         TokenView::Morphemes => {
@@ -183,6 +185,12 @@ fn tokens(analysis: &Analysis, view: TokenView) -> Vec<Token> {
             // apart and "novel" is not the letter pairs no ov ve el of half of all English
             // records.
             let is_kana = |c: char| tokenizer_dict::is_hiragana(c) || tokenizer_dict::is_katakana(c) || c == 'ー';
+            // A reading without kana (an English title, a number) says nothing the
+            // morphemes do not, and its one token would be the whole text run together
+            // ("thehistoryofjapan"): a unique term per record that no query meets.
+            if !analysis.keys.reading.chars().any(is_kana) {
+                return out;
+            }
             let chars: Vec<char> = analysis.keys.reading.chars().collect();
             let mut position = 0;
             let mut i = 0;

@@ -530,3 +530,133 @@ fn a_follower_makes_a_change_searchable_without_being_asked() {
     follower.join().unwrap().unwrap();
     assert_eq!(index.applied_seq().unwrap(), catalogue.last_change_seq().unwrap());
 }
+
+#[test]
+fn facets_count_alike_over_one_segment_and_many() {
+    let (scratch, catalogue, mut index) = library();
+    // Each applied batch is a commit, and so a segment of its own: values the first
+    // segment has (新村出, 913.6) and values it lacks (a new author, subject and decade).
+    let later = [
+        Book {
+            id: "s1",
+            title: "広辞苑 第5版",
+            author: Some("新村出"),
+            year: Some(1998),
+            ndc: Some("813.1"),
+            subject: Some("日本語 -- 辞書"),
+            ..Book::default()
+        },
+        Book {
+            id: "s2",
+            title: "辞書の歴史",
+            author: Some("辞書学太郎"),
+            year: Some(1850),
+            ndc: Some("813"),
+            subject: Some("辞書 -- 歴史"),
+            ..Book::default()
+        },
+        Book { id: "s3", title: "歴史の辞典", author: Some("新村出"), lang: Some("eng"), ..Book::default() },
+    ];
+    for book in &later {
+        catalogue.upsert(vec![book.record()], "later").unwrap();
+        index.apply_changes(&catalogue, 100).unwrap();
+    }
+    let requests = [
+        SearchRequest { limit: 5, ..SearchRequest::new("辞苑 OR 辞書 OR 歴史 OR 図書館") },
+        SearchRequest { limit: 5, ..SearchRequest::new("author:新村出") },
+        SearchRequest {
+            filters: Filters { subject: Some("辞書".into()), ..Filters::default() },
+            ..SearchRequest::new("歴史")
+        },
+        SearchRequest {
+            filters: Filters { author: Some("新村出".into()), lang: Some("eng".into()), ..Filters::default() },
+            ..SearchRequest::new("歴史")
+        },
+    ];
+    let before: Vec<_> = requests.iter().map(|r| index.search(r).unwrap()).collect();
+    let authors = &before[1].facets.author;
+    assert_eq!(authors.iter().map(|f| (f.value.as_str(), f.count)).collect::<Vec<_>>(), [("新村出", 4)]);
+    assert_eq!(before[2].total, 1, "{:?}", before[2].hits);
+    assert_eq!(before[3].total, 1, "{:?}", before[3].hits);
+    let wide = &before[0].facets;
+    assert!(wide.decade.iter().any(|d| d.value == "1850" && d.count == 1), "{:?}", wide.decade);
+    let subjects = &before[2].facets.subject;
+    assert_eq!(subjects.iter().map(|f| (f.value.as_str(), f.count)).collect::<Vec<_>>(), [("辞書", 1)]);
+    assert!(wide.lang.iter().any(|l| l.value == "eng" && l.count == 1), "{:?}", wide.lang);
+    let counted: u64 = wide.ndc.iter().map(|n| n.count).sum();
+    assert!(counted > 0 && wide.ndc.windows(2).all(|w| w[0].value < w[1].value), "{:?}", wide.ndc);
+    for list in [&wide.lang, &wide.material, &wide.author, &wide.subject] {
+        assert!(
+            list.windows(2).all(|w| w[0].count > w[1].count || (w[0].count == w[1].count && w[0].value < w[1].value))
+        );
+    }
+
+    // Rebuilt, the same documents are in one segment: the same counts.
+    Index::rebuild(&scratch.layout, &catalogue, analyzer(), &mut |_, _| {}).unwrap();
+    assert!(index.reopen_if_swapped().unwrap());
+    for (request, before) in requests.iter().zip(&before) {
+        let after = index.search(request).unwrap();
+        assert_eq!(after.total, before.total, "{:?}", request.query);
+        assert_eq!(after.facets, before.facets, "{:?}", request.query);
+    }
+}
+
+#[test]
+fn equal_scores_are_ordered_by_bib_id_so_pages_follow_on() {
+    let (_scratch, catalogue, index) = library();
+    let ids: Vec<String> = (0..12).map(|n| format!("t{n:02}")).collect();
+    let books: Vec<Book<'_>> = ids
+        .iter()
+        .map(|id| Book { id, title: "同名異本の研究", author: Some("同名太郎"), ..Book::default() })
+        .collect();
+    catalogue.upsert(books.iter().map(Book::record).collect(), "twins").unwrap();
+    index.catch_up(&catalogue).unwrap();
+    // Editing some of them (the year is not searched, so their scores stay equal) moves
+    // their documents to a newer segment, after the others in tantivy's own order.
+    let edited: Vec<Record> =
+        books.iter().step_by(3).map(|b| Book { year: Some(2020), ..b.clone() }.record()).collect();
+    catalogue.upsert(edited, "edit").unwrap();
+    index.catch_up(&catalogue).unwrap();
+
+    let all = index.search(&SearchRequest { limit: 100, ..SearchRequest::new("同名異本の研究") }).unwrap();
+    assert_eq!(all.total, 12);
+    assert!(all.hits.windows(2).all(|w| w[0].score == w[1].score), "the twins score alike");
+    let order: Vec<u64> = all.hits.iter().map(|h| h.id).collect();
+    let mut sorted = order.clone();
+    sorted.sort_unstable();
+    assert_eq!(order, sorted, "equal scores in bib id order");
+    let mut paged = Vec::new();
+    for page in 0..4 {
+        let request = SearchRequest { limit: 3, offset: page * 3, ..SearchRequest::new("同名異本の研究") };
+        paged.extend(index.search(&request).unwrap().hits.into_iter().map(|h| h.id));
+    }
+    assert_eq!(paged, order, "pages of 3 are the list of 12 cut in four");
+
+    // Sorted by year, records of the same year are in bib id order too.
+    let by_year = index
+        .search(&SearchRequest { limit: 100, sort: Sort::YearDesc, ..SearchRequest::new("同名異本の研究") })
+        .unwrap();
+    let (dated, undated): (Vec<_>, Vec<_>) = by_year.hits.iter().partition(|h| h.year.is_some());
+    assert_eq!((dated.len(), undated.len()), (4, 8));
+    assert!(by_year.hits.iter().take(4).all(|h| h.year == Some(2020)), "undated records come last");
+    for group in [dated, undated] {
+        assert!(group.windows(2).all(|w| w[0].id < w[1].id));
+    }
+}
+
+#[test]
+fn an_index_of_another_format_is_refused_not_misread() {
+    let (scratch, _catalogue, index) = library();
+    drop(index);
+    // The commit payload of indexes written before the format marker: a seq alone.
+    let root = scratch.layout.index_dir(&scratch.code);
+    let generation = std::fs::read_to_string(root.join("CURRENT")).unwrap();
+    let old = tantivy::Index::open_in_dir(root.join(generation.trim())).unwrap();
+    indexer::register_japanese_tokenizers(old.tokenizers(), analyzer());
+    let mut writer: tantivy::IndexWriter = old.writer_with_num_threads(1, 15_000_000).unwrap();
+    let mut commit = writer.prepare_commit().unwrap();
+    commit.set_payload(r#"{"seq":3}"#);
+    commit.commit().unwrap();
+    drop(writer);
+    assert!(matches!(Index::open(&scratch.layout, &scratch.code, analyzer()), Err(Error::SchemaChanged(_))));
+}
