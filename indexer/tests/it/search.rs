@@ -660,3 +660,42 @@ fn an_index_of_another_format_is_refused_not_misread() {
     drop(writer);
     assert!(matches!(Index::open(&scratch.layout, &scratch.code, analyzer()), Err(Error::SchemaChanged(_))));
 }
+
+#[test]
+fn kana_finds_words_by_their_reading_and_kanji_by_their_writing() {
+    let (_scratch, catalogue, index) = library();
+    let books = [
+        Book { id: "h1", title: "公開講座の記録", author: Some("講座太郎"), ..Book::default() },
+        Book { id: "h2", title: "航海日誌", author: Some("船乗花子"), ..Book::default() },
+    ];
+    catalogue.upsert(books.iter().map(Book::record).collect(), "homophones").unwrap();
+    index.catch_up(&catalogue).unwrap();
+    let found = |q: &str| {
+        let mut found = ids(&index, &catalogue, &SearchRequest { limit: 100, ..SearchRequest::new(q) });
+        found.retain(|id| id.starts_with('h'));
+        found.sort();
+        found
+    };
+    // こうかい is both; 公開 is only the one written so, not its homophone 航海.
+    assert_eq!(found("こうかい"), ["h1", "h2"]);
+    assert_eq!(found("コウカイ"), ["h1", "h2"]);
+    assert_eq!(found("公開"), ["h1"]);
+    assert_eq!(found("航海"), ["h2"]);
+}
+
+#[test]
+fn highlights_mark_whole_latin_words_and_japanese_anywhere() {
+    let (_scratch, catalogue, index) = library();
+    let book = Book { id: "w1", title: "History of the historians", lang: Some("eng"), ..Book::default() };
+    catalogue.upsert(vec![book.record()], "highlights").unwrap();
+    index.catch_up(&catalogue).unwrap();
+    let marked = |query: &str, title: &str| {
+        let results = index.search(&SearchRequest { limit: 100, ..SearchRequest::new(query) }).unwrap();
+        let hit = results.hits.iter().find(|h| h.title == title).unwrap();
+        hit.highlights.iter().map(|(s, e)| hit.title[*s..*e].to_string()).collect::<Vec<_>>()
+    };
+    assert_eq!(marked("history", "History of the historians"), ["History"]);
+    assert_eq!(marked("it", "IT革命の真実"), ["IT"]);
+    assert_eq!(marked("革命", "IT革命の真実"), ["革命"]);
+    assert_eq!(marked("城", "城下町の歴史"), ["城"]);
+}
