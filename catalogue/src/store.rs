@@ -25,8 +25,9 @@ const BIB_BY_ISBN: MultimapTableDefinition<'_, &str, u64> = MultimapTableDefinit
 const CHANGES: TableDefinition<'_, u64, (u64, u8)> = TableDefinition::new("changes");
 
 /// The newest catalogue schema this binary reads and writes: 1 the records and the change
-/// feed, 2 adds circulation (branches, items, patrons, loans).
-pub const SCHEMA_VERSION: u64 = 2;
+/// feed, 2 adds circulation (branches, items, patrons, loans), 3 loan rules, calendars,
+/// holds, the outbox of notices, reading records and monthly loan counters.
+pub const SCHEMA_VERSION: u64 = 3;
 
 /// What happened to a record in the feed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -38,7 +39,8 @@ pub enum ChangeKind {
     /// A record was deleted.
     Deleted,
     /// The record is unchanged but its holdings are not: an item was added, changed or
-    /// deleted, or lent, returned or renewed (availability and due dates changed).
+    /// deleted, or lent, returned or renewed; a hold was placed, set aside, cancelled,
+    /// expired or fulfilled (availability, due dates and hold counts changed).
     Holdings,
 }
 
@@ -175,6 +177,14 @@ impl Catalogue {
                 // 1 -> 2: circulation. Its tables, created just above, are new and start
                 // empty; nothing in the version-1 tables changes.
                 txn.open_table(META)?.insert("schema_version", 2)?;
+            }
+            if version < 3 {
+                // 2 -> 3: loan rules, calendars, holds, outbox, reading records, counters.
+                // Their tables, created just above, start empty (no stored rule: the
+                // default applies). Rows of version 2 are read as they are: the new fields
+                // of patrons and loans have defaults (no contact or class, no reading
+                // record, no overdue notice sent yet).
+                txn.open_table(META)?.insert("schema_version", 3)?;
             }
         }
         txn.commit()?;

@@ -84,7 +84,7 @@ pub fn ensure(layout: &DataLayout) -> anyhow::Result<DemoReport> {
             // Lent some days ago, so an overdue loan was not overdue the day it was made.
             let due = today.checked_add(jiff::Span::new().days(days(due_in_days)?))?;
             let out = now.checked_sub(jiff::SignedDuration::from_hours(24 * days(out_days_ago)?))?;
-            catalogue.checkout(barcode, card, due, out)?;
+            catalogue.checkout_until(barcode, card, due, out)?;
             loans += 1;
         }
     }

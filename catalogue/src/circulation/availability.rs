@@ -1,11 +1,14 @@
-//! What the OPAC and the index show of a record's copies: counts per branch, and each copy
-//! with its shelf and, when lent, its due date (never its borrower).
+//! What the OPAC and the index show of a record's copies: counts per branch, the number of
+//! holds, and each copy with its shelf, its status (on the shelf, lent, 取置中 on the hold
+//! shelf, in transit) and, when lent, its due date. Never who borrowed or asked for it.
 
 use jiff::civil::Date;
-use redb::ReadableDatabase;
+use redb::{ReadTransaction, ReadableDatabase};
 use serde::Serialize;
 
 use super::branch::get_branch;
+use super::hold::hold_count;
+use super::item::ItemStatus;
 use super::item::{Item, dangling, get_item};
 use super::loan::get_loan;
 use super::{BRANCHES, ITEMS, ITEMS_BY_BIB, LOANS};
@@ -19,8 +22,12 @@ pub struct Availability {
     pub total: u32,
     /// Copies that can be borrowed now: available and not reference items.
     pub available: u32,
-    /// Patrons waiting for the record (0 until holds exist).
+    /// Holds on the record: patrons waiting for it, and those with a copy set aside.
     pub holds: u32,
+    /// Copies on a hold shelf (取置中), set aside for a patron.
+    pub on_hold_shelf: u32,
+    /// Copies travelling between branches.
+    pub in_transit: u32,
     /// The same counts per branch holding a copy, by branch code.
     pub branches: Vec<BranchAvailability>,
 }
@@ -57,11 +64,14 @@ impl Catalogue {
     /// The availability of a record's copies, withdrawn items left out (all zeros for a
     /// record without items, or an unknown one).
     pub fn availability(&self, bib_id: u64) -> Result<Availability> {
-        let mut out = Availability::default();
-        for holding in self.holdings(bib_id)? {
+        let txn = self.db.begin_read()?;
+        let mut out = Availability { holds: hold_count(&txn, bib_id)?, ..Availability::default() };
+        for holding in holdings_in(&txn, bib_id)? {
             let lendable = u32::from(holding.item.is_lendable());
             out.total += 1;
             out.available += lendable;
+            out.on_hold_shelf += u32::from(holding.item.status == ItemStatus::OnHoldShelf);
+            out.in_transit += u32::from(holding.item.status == ItemStatus::InTransit);
             match out.branches.last_mut() {
                 Some(last) if last.branch == holding.item.branch => {
                     last.total += 1;
@@ -84,7 +94,13 @@ impl Catalogue {
     /// without items, or an unknown one). All read in one transaction, so the copies and
     /// their loans agree.
     pub fn holdings(&self, bib_id: u64) -> Result<Vec<Holding>> {
-        let txn = self.db.begin_read()?;
+        holdings_in(&self.db.begin_read()?, bib_id)
+    }
+}
+
+/// A record's copies for the OPAC, read in `txn`.
+fn holdings_in(txn: &ReadTransaction, bib_id: u64) -> Result<Vec<Holding>> {
+    {
         let by_bib = txn.open_multimap_table(ITEMS_BY_BIB)?;
         let items = txn.open_table(ITEMS)?;
         let loans = txn.open_table(LOANS)?;

@@ -34,7 +34,19 @@ const ITEM_COLUMNS: &[&str] = &[
 ];
 
 /// The columns of a patron import.
-const PATRON_COLUMNS: &[&str] = &["card", "name", "name_reading", "category", "home_branch", "expiry", "blocked"];
+const PATRON_COLUMNS: &[&str] = &[
+    "card",
+    "name",
+    "name_reading",
+    "category",
+    "home_branch",
+    "expiry",
+    "blocked",
+    "contact",
+    "grade",
+    "class",
+    "reading_record",
+];
 
 /// A row that could not be imported.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -86,9 +98,11 @@ impl Catalogue {
     /// Imports patrons from CSV or TSV, as [`import_items`](Catalogue::import_items) does
     /// items. Columns: `card` (required), `name`, `name_reading`, `category` (`adult`,
     /// `child`, `student`, `staff`), `home_branch`, `expiry` (`YYYY-MM-DD` or
-    /// `YYYY/MM/DD`), `blocked` (the reason). A row whose card exists updates that patron: a
-    /// column left out keeps the patron's value, and an empty `name_reading`, `expiry` or
-    /// `blocked` cell clears it (so a file can lift blocks). A new patron needs `name` and
+    /// `YYYY/MM/DD`), `blocked` (the reason), `contact`, `grade` (1 to 12), `class`,
+    /// `reading_record` (`yes`/`no`, `true`/`false`, `1`/`0`). A row whose card exists
+    /// updates that patron: a column left out keeps the patron's value, and an empty
+    /// `name_reading`, `expiry`, `blocked`, `contact`, `grade` or `class` cell clears it (so
+    /// a file can lift blocks); an empty `reading_record` cell keeps it. A new patron needs `name` and
     /// `home_branch`, and is an adult unless `category` says otherwise.
     pub fn import_patrons(&self, reader: impl Read) -> Result<RowReport> {
         self.import_rows(reader, PATRON_COLUMNS, "card", patron_row)
@@ -305,6 +319,20 @@ fn patron_row(txn: &WriteTransaction, header: &Header, record: &StringRecord) ->
         },
         expiry,
         blocked: optional("blocked", existing.as_ref().and_then(|e| e.blocked.as_ref())),
+        contact: optional("contact", existing.as_ref().and_then(|e| e.contact.as_ref())),
+        grade: match header.cell(record, "grade") {
+            Some("") => None,
+            Some(cell) => Some(
+                cell.parse()
+                    .map_err(|_| Error::invalid("grade", format!("{:?} is not a grade (1 to 12)", clip(cell))))?,
+            ),
+            None => existing.as_ref().and_then(|e| e.grade),
+        },
+        class: optional("class", existing.as_ref().and_then(|e| e.class.as_ref())),
+        reading_record: match header.value(record, "reading_record") {
+            Some(cell) => parse_flag("reading_record", cell)?,
+            None => existing.as_ref().is_some_and(|e| e.reading_record),
+        },
     };
     Ok(match existing {
         Some(existing) => match replace_patron(txn, existing.id, &patron)? {
@@ -316,6 +344,15 @@ fn patron_row(txn: &WriteTransaction, header: &Header, record: &StringRecord) ->
             RowOutcome::Created
         }
     })
+}
+
+/// A yes/no cell: `yes`, `true`, `1` or `no`, `false`, `0` (case ignored).
+fn parse_flag(field: &'static str, text: &str) -> Result<bool> {
+    match text.to_ascii_lowercase().as_str() {
+        "yes" | "true" | "1" => Ok(true),
+        "no" | "false" | "0" => Ok(false),
+        _ => Err(Error::invalid(field, format!("{:?} is not yes or no", clip(text)))),
+    }
 }
 
 /// A date as `YYYY-MM-DD` or `YYYY/MM/DD` (the way Japanese spreadsheets write it).

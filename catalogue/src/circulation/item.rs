@@ -10,8 +10,8 @@ use serde::{Deserialize, Serialize};
 use super::branch::existing_branch;
 use super::loan::get_loan;
 use super::{
-    BRANCHES, ITEM_BY_BARCODE, ITEMS, ITEMS_BY_BIB, LOANS, REFERENCE, check_code, check_number, check_text, encode,
-    get_row, next_id,
+    BRANCHES, HOLD_BY_ITEM, ITEM_BY_BARCODE, ITEMS, ITEMS_BY_BIB, LOANS, REFERENCE, check_code, check_number,
+    check_text, encode, get_row, next_id,
 };
 use crate::error::{Error, Result};
 use crate::store::{BIBS, Catalogue, ChangeKind, append_change};
@@ -96,7 +96,7 @@ pub struct NewItem {
     /// Its call number (請求記号), e.g. `913.6/ナ` (may be empty).
     pub call_number: String,
     /// Its loan type, a code like `book`, `av` or `reference`; `reference` items are
-    /// never lent. Loan rules will be keyed by patron category and this type.
+    /// never lent. Loan rules are keyed by patron category and this type.
     pub item_type: String,
     /// Its status; a new item cannot be `on_loan` (only checkout lends).
     pub status: ItemStatus,
@@ -226,7 +226,9 @@ impl Catalogue {
     /// checked as [`add_item`](Catalogue::add_item) checks. The status `on_loan` is
     /// checkout's alone: an item on loan keeps it ([`Error::ItemOnLoan`] otherwise: check it
     /// in first) and no other item may take it. Appends the record to the change feed (both
-    /// records when the item moves to another), unless nothing changed.
+    /// records when the item moves to another), unless nothing changed. An item set aside
+    /// for a hold keeps its status, record and loan type ([`Error::ItemHeld`] otherwise:
+    /// cancel the hold or lend the item first).
     pub fn update_item(&self, item: &Item) -> Result<Item> {
         let txn = self.db.begin_write()?;
         let (item, _) = replace_item(&txn, item.id, &item.to_new())?;
@@ -234,8 +236,9 @@ impl Catalogue {
         Ok(item)
     }
 
-    /// Deletes an item; `false` if there was none. An item on loan is refused
-    /// ([`Error::ItemOnLoan`]). Appends the record to the change feed.
+    /// Deletes an item; `false` if there was none. An item on loan ([`Error::ItemOnLoan`])
+    /// or set aside for a hold ([`Error::ItemHeld`]) is refused. Appends the record to the
+    /// change feed.
     pub fn delete_item(&self, id: u64) -> Result<bool> {
         let txn = self.db.begin_write()?;
         let deleted = remove_item(&txn, id)?;
@@ -355,6 +358,10 @@ pub(crate) fn replace_item(txn: &WriteTransaction, id: u64, item: &NewItem) -> R
         }
         _ => {}
     }
+    let held = txn.open_table(HOLD_BY_ITEM)?.get(id)?.is_some();
+    if held && (row.status != old.status || row.bib != old.bib || row.item_type != old.item_type) {
+        return Err(Error::ItemHeld { barcode: old.barcode });
+    }
     if row.barcode != old.barcode && txn.open_table(ITEM_BY_BARCODE)?.get(row.barcode.as_str())?.is_some() {
         return Err(Error::BarcodeInUse(row.barcode));
     }
@@ -382,6 +389,9 @@ fn remove_item(txn: &WriteTransaction, id: u64) -> Result<bool> {
     let Some(old) = old else { return Ok(false) };
     if let Some(loan) = get_loan(&txn.open_table(LOANS)?, id)? {
         return Err(Error::ItemOnLoan { barcode: old.barcode, due: loan.due });
+    }
+    if txn.open_table(HOLD_BY_ITEM)?.get(id)?.is_some() {
+        return Err(Error::ItemHeld { barcode: old.barcode });
     }
     txn.open_table(ITEMS)?.remove(id)?;
     txn.open_table(ITEM_BY_BARCODE)?.remove(old.barcode.as_str())?;

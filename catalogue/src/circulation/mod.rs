@@ -1,26 +1,38 @@
-//! Circulation: branches, items (the copies of a record on the shelves), patrons and loans,
-//! in the same `catalogue.redb` as the records they belong to.
+//! Circulation: branches, items (the copies of a record on the shelves), patrons, loan
+//! rules, calendars of closed days, loans, holds, the outbox of notices, and what is kept
+//! of loans after they end (reading records by opt-in, per-title monthly counters), in the
+//! same `catalogue.redb` as the records they belong to.
 //!
-//! Two invariants hold after every committed transaction:
+//! These invariants hold after every committed transaction:
 //! - an item's status is `on_loan` exactly when a loan row exists for it, and an item has
 //!   at most one loan (the `loans` table is keyed by item id);
+//! - an item is set aside for at most one hold (`hold_by_item` is keyed by item id), and
+//!   exactly the holds `in_transit` or `ready` have one: the item is then `in_transit` or
+//!   `on_hold_shelf`; only a hold's own patron can borrow it;
+//! - a copy is only ever set aside for the first waiting hold of its record, and a patron
+//!   has at most one hold per record and never one on a record they have on loan;
 //! - every write that changes what the OPAC shows for a record (an item added, changed or
-//!   deleted; a checkout, checkin or renewal) appends the record's bib id to the change feed,
-//!   as [`ChangeKind::Holdings`](crate::ChangeKind::Holdings), in the same transaction.
+//!   deleted; a checkout, checkin or renewal; a hold placed, cancelled, set aside, expired
+//!   or fulfilled) appends the record's bib id to the change feed, as
+//!   [`ChangeKind::Holdings`](crate::ChangeKind::Holdings), in the same transaction;
+//! - privacy: loan and hold rows are deleted when they end; a patron's reading record
+//!   exists only if they opted in; rankings read counters that name no patron.
 //!
 //! Every check a write makes happens before its first write, so a refused operation leaves
 //! the transaction untouched; CSV imports rely on this to skip a bad row and keep its good
 //! neighbours in the same transaction.
-//!
-//! Loan rules (loan periods, limits, calendars of closed days) and holds are not here yet:
-//! the caller passes the due date, and only an `available`, non-reference item can be lent.
 
 mod availability;
 mod branch;
+mod calendar;
+mod hold;
 mod import;
 mod item;
 mod loan;
+mod notice;
 mod patron;
+mod policy;
+mod reading;
 
 use jiff::Timestamp;
 use jiff::civil::Date;
@@ -33,10 +45,15 @@ use crate::store::META;
 
 pub use availability::{Availability, BranchAvailability, Holding};
 pub use branch::Branch;
+pub use calendar::ClosedDay;
+pub use hold::{Hold, HoldState};
 pub use import::{RowRejection, RowReport};
 pub use item::{Item, ItemStatus, NewItem};
 pub use loan::{CheckinOutcome, Loan};
+pub use notice::{Notice, NoticeKind};
 pub use patron::{NewPatron, Patron, PatronCategory};
+pub use policy::LoanPolicy;
+pub use reading::{MonthlyLoans, ReadingEntry, TitleLoans};
 
 /// Branch code -> JSON `{"name_ja","name_en"}`.
 pub(crate) const BRANCHES: TableDefinition<'_, &str, &[u8]> = TableDefinition::new("branches");
@@ -55,6 +72,25 @@ pub(crate) const LOANS: TableDefinition<'_, u64, &[u8]> = TableDefinition::new("
 /// Patron id -> item ids on loan to the patron.
 pub(crate) const LOANS_BY_PATRON: MultimapTableDefinition<'_, u64, u64> =
     MultimapTableDefinition::new("loans_by_patron");
+/// (patron category or `*`, item type or `*`) -> JSON loan rule.
+pub(crate) const POLICIES: TableDefinition<'_, (&str, &str), &[u8]> = TableDefinition::new("policies");
+/// (branch code, day as `YYYYMMDD`) -> note: the days the branch is closed.
+pub(crate) const CALENDARS: TableDefinition<'_, (&str, u32), &str> = TableDefinition::new("calendars");
+/// Hold id -> JSON hold row (record, patron, pickup branch, placed, state).
+pub(crate) const HOLDS: TableDefinition<'_, u64, &[u8]> = TableDefinition::new("holds");
+/// Bib id -> hold ids: the record's queue, in id (placement) order.
+pub(crate) const HOLDS_BY_BIB: MultimapTableDefinition<'_, u64, u64> = MultimapTableDefinition::new("holds_by_bib");
+/// Patron id -> hold ids.
+pub(crate) const HOLDS_BY_PATRON: MultimapTableDefinition<'_, u64, u64> =
+    MultimapTableDefinition::new("holds_by_patron");
+/// Item id -> the hold it is set aside for (in transit or ready).
+pub(crate) const HOLD_BY_ITEM: TableDefinition<'_, u64, u64> = TableDefinition::new("hold_by_item");
+/// Notice id -> JSON notice waiting to be sent.
+pub(crate) const NOTICES: TableDefinition<'_, u64, &[u8]> = TableDefinition::new("outbox");
+/// (patron id, entry id) -> JSON reading record entry, for patrons who opted in.
+pub(crate) const READING_RECORDS: TableDefinition<'_, (u64, u64), &[u8]> = TableDefinition::new("reading_records");
+/// (bib id, month as `YYYYMM`) -> checkouts that month.
+pub(crate) const LOAN_COUNTS: TableDefinition<'_, (u64, u32), u64> = TableDefinition::new("loan_counts");
 
 /// The reference item type: such items are for use in the library and are never lent.
 pub(crate) const REFERENCE: &str = "reference";
@@ -64,8 +100,13 @@ const MAX_NUMBER_LEN: usize = 64;
 /// Longest free text accepted (names, locations, call numbers, block reasons).
 const MAX_TEXT_LEN: usize = 256;
 
-/// Creates the circulation tables (schema version 2) if they do not exist.
+/// Creates the circulation tables (schema versions 2 and 3) if they do not exist.
 pub(crate) fn create_tables(txn: &WriteTransaction) -> Result<()> {
+    policy::create_table(txn)?;
+    calendar::create_table(txn)?;
+    hold::create_tables(txn)?;
+    notice::create_table(txn)?;
+    reading::create_tables(txn)?;
     txn.open_table(BRANCHES)?;
     txn.open_table(ITEMS)?;
     txn.open_table(ITEM_BY_BARCODE)?;
@@ -88,8 +129,8 @@ pub(crate) fn jst_date(now: Timestamp) -> Date {
     jiff::tz::offset(9).to_datetime(now).date()
 }
 
-/// Allocates the next id of a kind (`next_item_id`, `next_patron_id` in `meta`): from 1,
-/// never reused.
+/// Allocates the next id of a kind (`next_item_id`, `next_patron_id`, `next_hold_id`,
+/// `next_notice_id`, `next_reading_id` in `meta`): from 1, never reused.
 fn next_id(txn: &WriteTransaction, key: &str) -> Result<u64> {
     let mut meta = txn.open_table(META)?;
     let next = meta.get(key)?.map_or(1, |v| v.value());

@@ -1,5 +1,6 @@
-//! Patrons: the people who borrow, each with a unique card number, a category (which loan
-//! rules will use), a home branch, and possibly an expiry date or a block.
+//! Patrons: the people who borrow, each with a unique card number, a category (which the
+//! loan rules are keyed by), a home branch, a contact, possibly a school grade and class,
+//! an expiry date or a block, and whether they opted in to a reading record.
 
 use std::fmt;
 use std::str::FromStr;
@@ -10,6 +11,7 @@ use redb::{ReadableDatabase, ReadableTable, WriteTransaction};
 use serde::{Deserialize, Serialize};
 
 use super::branch::existing_branch;
+use super::reading::forget_reading;
 use super::{
     BRANCHES, PATRON_BY_CARD, PATRONS, check_code, check_number, check_optional_text, check_text, clip, encode,
     get_row, jst_date, next_id,
@@ -17,7 +19,7 @@ use super::{
 use crate::error::{Error, Result};
 use crate::store::Catalogue;
 
-/// A patron's category; loan rules will be keyed by it and the item's loan type.
+/// A patron's category; loan rules are keyed by it and the item's loan type.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum PatronCategory {
@@ -82,10 +84,19 @@ pub struct NewPatron {
     pub expiry: Option<Date>,
     /// Why the patron may not borrow, if blocked.
     pub blocked: Option<String>,
+    /// How to reach the patron (e-mail address or telephone number), for notices.
+    pub contact: Option<String>,
+    /// A school library's grade (学年, 1 to 12), if the patron is a pupil.
+    pub grade: Option<u8>,
+    /// A school library's class (組, e.g. `1`, `A`, `さくら`), if the patron is a pupil.
+    pub class: Option<String>,
+    /// Whether the patron opted in to a reading record (読書記録): off unless asked for.
+    pub reading_record: bool,
 }
 
 impl NewPatron {
-    /// An adult with this card, name and home branch, no reading, no expiry, not blocked.
+    /// An adult with this card, name and home branch, no reading, no contact, no school
+    /// class, no expiry, not blocked, no reading record.
     pub fn new(card: &str, name: &str, home_branch: &str) -> NewPatron {
         NewPatron {
             card: card.to_string(),
@@ -95,6 +106,10 @@ impl NewPatron {
             home_branch: home_branch.to_string(),
             expiry: None,
             blocked: None,
+            contact: None,
+            grade: None,
+            class: None,
+            reading_record: false,
         }
     }
 }
@@ -118,6 +133,14 @@ pub struct Patron {
     pub expiry: Option<Date>,
     /// Why the patron may not borrow, if blocked.
     pub blocked: Option<String>,
+    /// How to reach the patron, for notices.
+    pub contact: Option<String>,
+    /// A school library's grade (1 to 12).
+    pub grade: Option<u8>,
+    /// A school library's class.
+    pub class: Option<String>,
+    /// Whether the patron opted in to a reading record.
+    pub reading_record: bool,
 }
 
 impl Patron {
@@ -143,6 +166,10 @@ impl Patron {
             home_branch: self.home_branch.clone(),
             expiry: self.expiry,
             blocked: self.blocked.clone(),
+            contact: self.contact.clone(),
+            grade: self.grade,
+            class: self.class.clone(),
+            reading_record: self.reading_record,
         }
     }
 }
@@ -160,6 +187,14 @@ struct PatronRow {
     expiry: Option<Date>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     blocked: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    contact: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    grade: Option<u8>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    class: Option<String>,
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    reading_record: bool,
 }
 
 impl PatronRow {
@@ -173,6 +208,10 @@ impl PatronRow {
             home_branch: self.home_branch,
             expiry: self.expiry,
             blocked: self.blocked,
+            contact: self.contact,
+            grade: self.grade,
+            class: self.class,
+            reading_record: self.reading_record,
         }
     }
 }
@@ -189,7 +228,7 @@ impl Catalogue {
 
     /// Stores `patron` over the patron with its id ([`Error::UnknownPatron`] if there is
     /// none), checked as [`add_patron`](Catalogue::add_patron) checks; a new card number
-    /// replaces the old one (a lost card).
+    /// replaces the old one (a lost card). Opting out of the reading record deletes it.
     pub fn update_patron(&self, patron: &Patron) -> Result<Patron> {
         let txn = self.db.begin_write()?;
         let (patron, _) = replace_patron(&txn, patron.id, &patron.to_new())?;
@@ -219,9 +258,15 @@ pub(crate) fn get_patron(patrons: &impl ReadableTable<u64, &'static [u8]>, id: u
     Ok(get_row::<PatronRow>(patrons, "patron", id)?.map(|row| row.into_patron(id)))
 }
 
-/// The id of the patron with this card number, from any transaction.
-pub(crate) fn patron_id_by_card(by_card: &impl ReadableTable<&'static str, u64>, card: &str) -> Result<Option<u64>> {
-    Ok(by_card.get(card.trim())?.map(|v| v.value()))
+/// The patron with this card number, which must exist ([`Error::UnknownPatron`] otherwise).
+pub(crate) fn patron_by_card_in(txn: &WriteTransaction, card: &str) -> Result<Patron> {
+    let card = card.trim();
+    let id = txn.open_table(PATRON_BY_CARD)?.get(card)?.map(|v| v.value());
+    let patron = match id {
+        Some(id) => get_patron(&txn.open_table(PATRONS)?, id)?,
+        None => None,
+    };
+    patron.ok_or_else(|| Error::UnknownPatron(clip(card)))
 }
 
 /// Checks a patron's fields and home branch; reads only.
@@ -234,6 +279,15 @@ fn validate(txn: &WriteTransaction, patron: &NewPatron) -> Result<PatronRow> {
         home_branch: check_code("home branch", &patron.home_branch)?,
         expiry: patron.expiry,
         blocked: check_optional_text("block reason", patron.blocked.as_deref())?,
+        contact: check_optional_text("contact", patron.contact.as_deref())?,
+        grade: match patron.grade {
+            Some(grade) if !(1..=12).contains(&grade) => {
+                return Err(Error::invalid("grade", format!("{grade} is not between 1 and 12")));
+            }
+            grade => grade,
+        },
+        class: check_optional_text("class", patron.class.as_deref())?,
+        reading_record: patron.reading_record,
     };
     existing_branch(&txn.open_table(BRANCHES)?, &row.home_branch)?;
     Ok(row)
@@ -269,6 +323,9 @@ pub(crate) fn replace_patron(txn: &WriteTransaction, id: u64, patron: &NewPatron
         by_card.remove(old.card.as_str())?;
         by_card.insert(row.card.as_str(), id)?;
     }
+    if old.reading_record && !row.reading_record {
+        forget_reading(txn, id)?;
+    }
     Ok((row.into_patron(id), true))
 }
 
@@ -295,6 +352,10 @@ mod tests {
             home_branch: "chuo".into(),
             expiry: Some(jiff::civil::date(2026, 3, 31)),
             blocked: None,
+            contact: None,
+            grade: None,
+            class: None,
+            reading_record: false,
         };
         // 23:59 on 31 March in Japan, then 00:00 on 1 April.
         let last_minute: Timestamp = "2026-03-31T14:59:00Z".parse().unwrap_or_default();

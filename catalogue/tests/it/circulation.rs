@@ -19,15 +19,15 @@ use crate::fixtures::Scratch;
 const LEADER: &str = "00000nam a2200000 i 4500";
 
 /// 2026-04-01 10:00 in Japan.
-fn now() -> Timestamp {
+pub(crate) fn now() -> Timestamp {
     "2026-04-01T01:00:00Z".parse().unwrap()
 }
 
-fn today() -> Date {
+pub(crate) fn today() -> Date {
     date(2026, 4, 1)
 }
 
-fn record(number: &str, title: &str) -> Record {
+pub(crate) fn record(number: &str, title: &str) -> Record {
     Record {
         leader: LEADER.to_string(),
         fields: vec![
@@ -42,21 +42,21 @@ fn record(number: &str, title: &str) -> Record {
     }
 }
 
-fn branch(code: &str, name_ja: &str, name_en: &str) -> Branch {
+pub(crate) fn branch(code: &str, name_ja: &str, name_en: &str) -> Branch {
     Branch { code: code.to_string(), name_ja: name_ja.to_string(), name_en: name_en.to_string() }
 }
 
 /// A library with two branches (kita added before chuo, to check ordering), two records
 /// (ぐりとぐら, 銀河鉄道の夜) and two patrons (an adult, a child).
-struct Library {
-    scratch: Scratch,
-    tenant: TenantCode,
-    catalogue: Catalogue,
-    bibs: [u64; 2],
+pub(crate) struct Library {
+    pub(crate) scratch: Scratch,
+    pub(crate) tenant: TenantCode,
+    pub(crate) catalogue: Catalogue,
+    pub(crate) bibs: [u64; 2],
 }
 
 impl Library {
-    fn new(name: &str) -> Library {
+    pub(crate) fn new(name: &str) -> Library {
         let scratch = Scratch::new(&format!("circ-{name}"));
         let catalogue = scratch.catalogue("circ-city");
         catalogue.put_branch(&branch("kita", "北分館", "North Branch")).unwrap();
@@ -78,21 +78,21 @@ impl Library {
         Library { scratch, tenant: "circ-city".parse().unwrap(), catalogue, bibs: [ids[0], ids[1]] }
     }
 
-    fn item(&self, bib: usize, barcode: &str, branch: &str) -> catalogue::Item {
+    pub(crate) fn item(&self, bib: usize, barcode: &str, branch: &str) -> catalogue::Item {
         self.catalogue.add_item(&NewItem::new(self.bibs[bib], barcode, branch)).unwrap()
     }
 
-    fn last_seq(&self) -> u64 {
+    pub(crate) fn last_seq(&self) -> u64 {
         self.catalogue.last_change_seq().unwrap()
     }
 
     /// The changes after `seq`, as (kind, bib id).
-    fn changes_since(&self, seq: u64) -> Vec<(ChangeKind, u64)> {
+    pub(crate) fn changes_since(&self, seq: u64) -> Vec<(ChangeKind, u64)> {
         self.catalogue.changes_after(seq, usize::MAX).unwrap().into_iter().map(|c| (c.kind, c.bib_id)).collect()
     }
 
     /// Closes the catalogue and opens it again (redb allows one open handle per file).
-    fn reopen(self) -> Library {
+    pub(crate) fn reopen(self) -> Library {
         let Library { scratch, tenant, catalogue, bibs } = self;
         drop(catalogue);
         let catalogue = Catalogue::open(&scratch.layout, &tenant).unwrap();
@@ -256,17 +256,17 @@ fn checkout_renew_and_checkin() {
     let patron = lib.catalogue.patron_by_card("P0001").unwrap().unwrap();
     let due = date(2026, 4, 15);
 
-    let loan = lib.catalogue.checkout(" 1000001 ", "P0001", due, now()).unwrap();
+    let loan = lib.catalogue.checkout_until(" 1000001 ", "P0001", due, now()).unwrap();
     assert_eq!((loan.item_id, loan.patron_id, loan.out, loan.due, loan.renewals), (item.id, patron.id, now(), due, 0));
     assert_eq!(lib.catalogue.item(item.id).unwrap().unwrap().status, ItemStatus::OnLoan);
     assert_eq!(lib.catalogue.loan_of_item(item.id).unwrap(), Some(loan.clone()));
     assert_eq!(lib.catalogue.loan_of_item(other.id).unwrap(), None);
-    let second = lib.catalogue.checkout("1000002", "P0001", today(), now()).unwrap();
+    let second = lib.catalogue.checkout_until("1000002", "P0001", today(), now()).unwrap();
     assert_eq!(lib.catalogue.loans_of_patron(patron.id).unwrap(), [loan.clone(), second]);
 
-    let renewed = lib.catalogue.renew("1000001", date(2026, 4, 29), now()).unwrap();
+    let renewed = lib.catalogue.renew_until("1000001", date(2026, 4, 29), now()).unwrap();
     assert_eq!((renewed.due, renewed.renewals, renewed.out), (date(2026, 4, 29), 1, now()));
-    let renewed = lib.catalogue.renew("1000001", date(2026, 5, 13), now()).unwrap();
+    let renewed = lib.catalogue.renew_until("1000001", date(2026, 5, 13), now()).unwrap();
     assert_eq!(renewed.renewals, 2);
     assert_eq!(lib.catalogue.loan_of_item(item.id).unwrap(), Some(renewed.clone()));
 
@@ -286,7 +286,7 @@ fn checkout_renew_and_checkin() {
     assert_eq!(lib.catalogue.loans_of_patron(patron.id).unwrap(), []);
 
     // Lent again after the return, with a fresh renewal count.
-    let again = lib.catalogue.checkout("1000001", "P0002", due, now()).unwrap();
+    let again = lib.catalogue.checkout_until("1000001", "P0002", due, now()).unwrap();
     assert_eq!(again.renewals, 0);
 }
 
@@ -317,10 +317,11 @@ fn checkout_refusals_are_distinct_and_write_nothing() {
     blocked.blocked = Some("延滞資料あり".into());
     lib.catalogue.add_patron(&blocked).unwrap();
     let due = date(2026, 4, 15);
-    lib.catalogue.checkout("1000001", "P0001", due, now()).unwrap();
+    lib.catalogue.checkout_until("1000001", "P0001", due, now()).unwrap();
 
     let seq = lib.last_seq();
-    let refuse = |barcode: &str, card: &str, due: Date| lib.catalogue.checkout(barcode, card, due, now()).unwrap_err();
+    let refuse =
+        |barcode: &str, card: &str, due: Date| lib.catalogue.checkout_until(barcode, card, due, now()).unwrap_err();
 
     let err = refuse("9999999", "P0002", due);
     assert!(matches!(&err, Error::UnknownItem(b) if b == "9999999"), "{err}");
@@ -358,7 +359,7 @@ fn checkout_refusals_are_distinct_and_write_nothing() {
     }
 
     // The card is valid through its expiry day (JST), and a loan may be due today.
-    lib.catalogue.checkout("1000002", "E0002", today(), now()).unwrap();
+    lib.catalogue.checkout_until("1000002", "E0002", today(), now()).unwrap();
 }
 
 #[test]
@@ -367,25 +368,25 @@ fn renew_and_checkin_refusals() {
     lib.item(0, "1000001", "chuo");
     lib.item(0, "1000002", "chuo");
     let due = date(2026, 4, 15);
-    lib.catalogue.checkout("1000001", "P0001", due, now()).unwrap();
+    lib.catalogue.checkout_until("1000001", "P0001", due, now()).unwrap();
     let seq = lib.last_seq();
 
-    let err = lib.catalogue.renew("9999999", due, now()).unwrap_err();
+    let err = lib.catalogue.renew_until("9999999", due, now()).unwrap_err();
     assert!(matches!(err, Error::UnknownItem(_)), "{err}");
-    let err = lib.catalogue.renew("1000002", due, now()).unwrap_err();
+    let err = lib.catalogue.renew_until("1000002", due, now()).unwrap_err();
     assert!(matches!(&err, Error::NotOnLoan(b) if b == "1000002"), "{err}");
     assert_eq!(err.kind(), ErrorKind::Conflict);
-    let err = lib.catalogue.renew("1000001", date(2026, 3, 1), now()).unwrap_err();
+    let err = lib.catalogue.renew_until("1000001", date(2026, 3, 1), now()).unwrap_err();
     assert!(matches!(err, Error::Invalid { field: "due date", .. }), "{err}");
     let mut patron = lib.catalogue.patron_by_card("P0001").unwrap().unwrap();
     patron.blocked = Some("督促中".into());
     lib.catalogue.update_patron(&patron).unwrap();
-    let err = lib.catalogue.renew("1000001", date(2026, 4, 29), now()).unwrap_err();
+    let err = lib.catalogue.renew_until("1000001", date(2026, 4, 29), now()).unwrap_err();
     assert!(matches!(err, Error::PatronBlocked { .. }), "{err}");
     patron.blocked = None;
     patron.expiry = Some(date(2026, 3, 31));
     lib.catalogue.update_patron(&patron).unwrap();
-    let err = lib.catalogue.renew("1000001", date(2026, 4, 29), now()).unwrap_err();
+    let err = lib.catalogue.renew_until("1000001", date(2026, 4, 29), now()).unwrap_err();
     assert!(matches!(err, Error::PatronExpired { .. }), "{err}");
     assert_eq!(lib.catalogue.loan_of_item(1).unwrap().unwrap().renewals, 0);
 
@@ -453,9 +454,9 @@ fn every_change_of_holdings_appends_exactly_one_entry() {
 
     let item = lib.item(0, "1000001", "chuo");
     step(&[holdings(b0)]);
-    lib.catalogue.checkout("1000001", "P0001", due, now()).unwrap();
+    lib.catalogue.checkout_until("1000001", "P0001", due, now()).unwrap();
     step(&[holdings(b0)]);
-    lib.catalogue.renew("1000001", date(2026, 4, 29), now()).unwrap();
+    lib.catalogue.renew_until("1000001", date(2026, 4, 29), now()).unwrap();
     step(&[holdings(b0)]);
     lib.catalogue.checkin("1000001", now()).unwrap();
     step(&[holdings(b0)]);
@@ -507,7 +508,7 @@ fn a_record_with_items_cannot_be_deleted() {
 #[test]
 fn two_threads_checking_out_the_same_item_only_one_wins() {
     let lib = Library::new("race");
-    let rounds = 25;
+    let rounds = 100;
     lib.item(0, "1000001", "chuo");
     let patrons = ["P0001", "P0002"];
     for round in 0..rounds {
@@ -521,7 +522,7 @@ fn two_threads_checking_out_the_same_item_only_one_wins() {
                     let catalogue = &lib.catalogue;
                     scope.spawn(move || {
                         barrier.wait();
-                        catalogue.checkout("1000001", card, date(2026, 4, 15), now())
+                        catalogue.checkout("1000001", card, now())
                     })
                 })
                 .collect();
@@ -548,7 +549,7 @@ fn reopening_keeps_everything() {
     let lib = Library::new("reopen");
     let a = lib.item(0, "1000001", "chuo");
     lib.item(1, "1000002", "kita");
-    let loan = lib.catalogue.checkout("1000001", "P0002", date(2026, 4, 15), now()).unwrap();
+    let loan = lib.catalogue.checkout_until("1000001", "P0002", date(2026, 4, 15), now()).unwrap();
     let branches = lib.catalogue.branches().unwrap();
     let patron = lib.catalogue.patron_by_card("P0002").unwrap();
     let availability = lib.catalogue.availability(lib.bibs[0]).unwrap();
@@ -569,7 +570,7 @@ fn reopening_keeps_everything() {
     assert_eq!(p.id, 3);
 }
 
-/// The tables a version-1 catalogue did not have.
+/// The tables of version 2 (circulation): (tables, multimap tables).
 fn circulation_tables() -> (Vec<&'static str>, Vec<&'static str>) {
     (
         vec!["branches", "items", "item_by_barcode", "patrons", "patron_by_card", "loans"],
@@ -577,13 +578,28 @@ fn circulation_tables() -> (Vec<&'static str>, Vec<&'static str>) {
     )
 }
 
+/// The tables of version 3 (rules, calendars, holds, outbox, reading records, counters).
+pub(crate) fn version_3_tables() -> (Vec<&'static str>, Vec<&'static str>) {
+    (
+        vec!["policies", "calendars", "holds", "hold_by_item", "outbox", "reading_records", "loan_counts"],
+        vec!["holds_by_bib", "holds_by_patron"],
+    )
+}
+
 /// Turns a catalogue file back into schema version `version`, as far as the meta table
-/// goes; for version 1 without the circulation tables.
-fn set_schema(layout: &DataLayout, tenant: &TenantCode, version: u64, drop_circulation: bool) {
+/// goes, dropping the tables later versions added when `drop_tables` is set.
+pub(crate) fn set_schema(layout: &DataLayout, tenant: &TenantCode, version: u64, drop_tables: bool) {
     let db = redb::Database::create(layout.catalogue_file(tenant)).unwrap();
     let txn = db.begin_write().unwrap();
-    if drop_circulation {
-        let (tables, multimaps) = circulation_tables();
+    if drop_tables {
+        let mut dropped = (Vec::new(), Vec::new());
+        for (at, (tables, multimaps)) in [circulation_tables(), version_3_tables()].into_iter().enumerate() {
+            if at as u64 + 2 > version {
+                dropped.0.extend(tables);
+                dropped.1.extend(multimaps);
+            }
+        }
+        let (tables, multimaps) = dropped;
         for name in tables {
             assert!(txn.delete_table(redb::TableDefinition::<u64, u64>::new(name)).unwrap(), "{name}");
         }
@@ -595,7 +611,7 @@ fn set_schema(layout: &DataLayout, tenant: &TenantCode, version: u64, drop_circu
     txn.commit().unwrap();
 }
 
-fn table_names(layout: &DataLayout, tenant: &TenantCode) -> BTreeSet<String> {
+pub(crate) fn table_names(layout: &DataLayout, tenant: &TenantCode) -> BTreeSet<String> {
     use redb::{MultimapTableHandle, ReadableDatabase, TableHandle};
     let db = redb::Database::create(layout.catalogue_file(tenant)).unwrap();
     let txn = db.begin_read().unwrap();
@@ -605,7 +621,7 @@ fn table_names(layout: &DataLayout, tenant: &TenantCode) -> BTreeSet<String> {
 }
 
 #[test]
-fn a_schema_1_file_is_migrated_to_2() {
+fn a_schema_1_file_is_migrated_to_the_current_version() {
     let scratch = Scratch::new("circ-migrate");
     let tenant: TenantCode = "old-city".parse().unwrap();
     let catalogue = scratch.catalogue("old-city");
@@ -623,26 +639,27 @@ fn a_schema_1_file_is_migrated_to_2() {
     );
 
     let catalogue = Catalogue::open(&scratch.layout, &tenant).unwrap();
-    assert_eq!(catalogue.schema_version().unwrap(), 2);
+    assert_eq!(catalogue.schema_version().unwrap(), catalogue::SCHEMA_VERSION);
     assert_eq!(catalogue.bibs_after(None, usize::MAX).unwrap(), before, "records untouched");
     assert_eq!(catalogue.changes_after(0, usize::MAX).unwrap(), feed, "feed untouched");
     catalogue.put_branch(&branch("chuo", "中央図書館", "Central Library")).unwrap();
     catalogue.add_item(&NewItem::new(before[0].id, "1000001", "chuo")).unwrap();
     drop(catalogue);
-    let (tables, multimaps) = circulation_tables();
     let names = table_names(&scratch.layout, &tenant);
-    assert!(tables.iter().chain(&multimaps).all(|t| names.contains(*t)), "{names:?}");
+    for (tables, multimaps) in [circulation_tables(), version_3_tables()] {
+        assert!(tables.iter().chain(&multimaps).all(|t| names.contains(*t)), "{names:?}");
+    }
 
     // Opening again is idempotent.
     let catalogue = Catalogue::open(&scratch.layout, &tenant).unwrap();
-    assert_eq!(catalogue.schema_version().unwrap(), 2);
+    assert_eq!(catalogue.schema_version().unwrap(), catalogue::SCHEMA_VERSION);
     assert_eq!(catalogue.items_of_bib(before[0].id).unwrap().len(), 1);
     drop(catalogue);
 
     // A newer file is refused, not half-understood.
-    set_schema(&scratch.layout, &tenant, 3, false);
+    set_schema(&scratch.layout, &tenant, 4, false);
     let err = Catalogue::open(&scratch.layout, &tenant).err().unwrap();
-    assert!(matches!(err, Error::SchemaTooNew { found: 3, supported: 2, .. }), "{err}");
+    assert!(matches!(err, Error::SchemaTooNew { found: 4, supported: 3, .. }), "{err}");
     assert_eq!(err.kind(), ErrorKind::Fault);
 }
 
@@ -667,7 +684,7 @@ fn availability_and_holdings_for_the_opac() {
     let c3 = add("C3", "chuo", "av", ItemStatus::Missing);
     add("C4", "chuo", "book", ItemStatus::Withdrawn);
     let k2 = add("K2", "kita", "book", ItemStatus::Available);
-    lib.catalogue.checkout("K2", "P0002", date(2026, 4, 15), now()).unwrap();
+    lib.catalogue.checkout_until("K2", "P0002", date(2026, 4, 15), now()).unwrap();
 
     let availability = lib.catalogue.availability(b0).unwrap();
     assert_eq!((availability.total, availability.available, availability.holds), (5, 2, 0));
@@ -907,7 +924,7 @@ fn run_model(ops: &[Op]) {
             }
             Op::Checkout { nth, patron } => {
                 let barcode = nth_barcode(*nth);
-                let got = lib.catalogue.checkout(&barcode, CARDS[*patron], due, now());
+                let got = lib.catalogue.checkout_until(&barcode, CARDS[*patron], due, now());
                 let want = match model.nth(*nth) {
                     None => "unknown item",
                     Some((id, _)) if model.loans.contains_key(&id) => "on loan",
@@ -944,7 +961,7 @@ fn run_model(ops: &[Op]) {
             Op::Renew { nth, days } => {
                 let barcode = nth_barcode(*nth);
                 let new_due = today() + jiff::Span::new().days(i64::from(*days));
-                let got = lib.catalogue.renew(&barcode, new_due, now());
+                let got = lib.catalogue.renew_until(&barcode, new_due, now());
                 let want = match model.nth(*nth) {
                     None => "unknown item",
                     Some((id, _)) if !model.loans.contains_key(&id) => "not on loan",
