@@ -142,6 +142,85 @@ pub enum Error {
         /// How many items it has.
         items: u64,
     },
+    /// No hold with this id (it may have ended: ended holds are not kept).
+    #[error("no hold {0}")]
+    UnknownHold(u64),
+    /// The item is set aside for another patron's hold (on the hold shelf or in transit
+    /// to it): it can be lent only to that patron, and cannot be deleted or given another
+    /// status until the hold ends. The patron is never named.
+    #[error("item {barcode:?} is set aside for a hold")]
+    ItemHeld {
+        /// The item's barcode.
+        barcode: String,
+    },
+    /// The patron has an overdue item, and the loan rule suspends borrowing (checkout,
+    /// renewal, holds) until it comes back.
+    #[error("patron card {card:?} has {items} overdue item(s): borrowing is suspended until they are returned")]
+    PatronOverdue {
+        /// The card number.
+        card: String,
+        /// How many items are overdue.
+        items: u32,
+    },
+    /// The patron has as many loans as the loan rule allows.
+    #[error("patron card {card:?} already has the most loans allowed ({limit})")]
+    TooManyLoans {
+        /// The card number.
+        card: String,
+        /// The rule's limit.
+        limit: u32,
+    },
+    /// The patron has as many holds as the loan rule allows.
+    #[error("patron card {card:?} already has the most holds allowed ({limit})")]
+    TooManyHolds {
+        /// The card number.
+        card: String,
+        /// The rule's limit.
+        limit: u32,
+    },
+    /// The loan was renewed as often as the loan rule allows.
+    #[error("item {barcode:?} cannot be renewed again (at most {limit} renewal(s))")]
+    NoRenewalsLeft {
+        /// The item's barcode.
+        barcode: String,
+        /// The rule's limit.
+        limit: u32,
+    },
+    /// Another patron is waiting for the record (a hold), so the loan cannot be renewed.
+    #[error("item {barcode:?} cannot be renewed: another patron is waiting for it")]
+    HoldWaiting {
+        /// The item's barcode.
+        barcode: String,
+    },
+    /// The patron already has a hold on the record.
+    #[error("patron card {card:?} already has a hold on record {bib_id}")]
+    HoldExists {
+        /// The card number.
+        card: String,
+        /// The record.
+        bib_id: u64,
+    },
+    /// The patron has a copy of the record on loan, so a hold on it is refused.
+    #[error("patron card {card:?} already has record {bib_id} on loan")]
+    AlreadyBorrowed {
+        /// The card number.
+        card: String,
+        /// The record.
+        bib_id: u64,
+    },
+    /// The record has no copy that could be lent (none, or only reference, missing or
+    /// withdrawn ones), so it cannot be held.
+    #[error("record {0} has no copy that can be lent, so it cannot be held")]
+    NotHoldable(u64),
+    /// The branch's calendar has no open day within a year from `from`: no due date or
+    /// hold shelf date can be given.
+    #[error("branch {branch:?} has no open day within a year from {from}")]
+    NoOpenDay {
+        /// The branch code.
+        branch: String,
+        /// The first day looked at.
+        from: Date,
+    },
 
     // Security: accounts, sessions and logs (see docs/security.md).
     /// No account with this name (operator, or staff of the tenant).
@@ -193,6 +272,18 @@ pub enum Error {
     /// Hashing a password or drawing randomness failed.
     #[error("security: {0}")]
     Crypto(String),
+
+    // Backups.
+    /// No backup generation of this name (or none at all, for the latest).
+    #[error("no backup {0}: `shiori backup list` shows the generations")]
+    UnknownBackup(String),
+    /// The file is open elsewhere (`shiori serve`, another command), and the operation
+    /// needs the library closed.
+    #[error("{path} is open in another process or handle: stop `shiori serve` (or that command) first")]
+    InUse {
+        /// The file.
+        path: PathBuf,
+    },
 }
 
 /// Which side an [`Error`] is on: a caller's mistake (and which), or a fault.
@@ -227,7 +318,9 @@ impl Error {
             | Error::UnknownBranch(_)
             | Error::UnknownItem(_)
             | Error::UnknownPatron(_)
-            | Error::UnknownAccount(_) => ErrorKind::NotFound,
+            | Error::UnknownHold(_)
+            | Error::UnknownAccount(_)
+            | Error::UnknownBackup(_) => ErrorKind::NotFound,
             Error::TenantExists(_)
             | Error::BarcodeInUse(_)
             | Error::CardInUse(_)
@@ -237,8 +330,19 @@ impl Error {
             | Error::PatronExpired { .. }
             | Error::PatronBlocked { .. }
             | Error::BibHasItems { .. }
+            | Error::ItemHeld { .. }
+            | Error::PatronOverdue { .. }
+            | Error::TooManyLoans { .. }
+            | Error::TooManyHolds { .. }
+            | Error::NoRenewalsLeft { .. }
+            | Error::HoldWaiting { .. }
+            | Error::HoldExists { .. }
+            | Error::AlreadyBorrowed { .. }
+            | Error::NotHoldable(_)
+            | Error::NoOpenDay { .. }
             | Error::AccountExists(_)
-            | Error::OperatorExists => ErrorKind::Conflict,
+            | Error::OperatorExists
+            | Error::InUse { .. } => ErrorKind::Conflict,
             Error::WrongPassword | Error::WrongCode | Error::SessionEnded | Error::AccountLocked { .. } => {
                 ErrorKind::Denied
             }
@@ -250,6 +354,68 @@ impl Error {
             | Error::AuditLog { .. }
             | Error::Crypto(_) => ErrorKind::Fault,
         }
+    }
+
+    /// The message in Japanese, for the circulation desk and the OPAC, when there is one:
+    /// every refusal of circulation (the caller's mistakes and the rules') has one, naming
+    /// the same item, card or record as [`Display`](std::fmt::Display) does in English.
+    /// `None` for the rest (faults, accounts, tenants), whose callers have their own texts.
+    pub fn message_ja(&self) -> Option<String> {
+        Some(match self {
+            Error::Invalid { field, reason } => format!("入力内容が正しくありません（{field}: {reason}）"),
+            Error::UnknownBib(id) => format!("資料 {id} は見つかりません"),
+            Error::UnknownBranch(code) => format!("館「{code}」は見つかりません"),
+            Error::UnknownItem(barcode) => format!("資料番号 {barcode} の資料は見つかりません"),
+            Error::UnknownPatron(card) => format!("利用者番号 {card} の利用者は見つかりません"),
+            Error::UnknownHold(id) => format!("予約 {id} は見つかりません（すでに終了している可能性があります）"),
+            Error::BarcodeInUse(barcode) => format!("資料番号 {barcode} はほかの資料で使われています"),
+            Error::CardInUse(card) => format!("利用者番号 {card} はほかの利用者で使われています"),
+            Error::ItemOnLoan { barcode, due } => format!("資料番号 {barcode} は貸出中です（返却期限 {due}）"),
+            Error::NotOnLoan(barcode) => format!("資料番号 {barcode} は貸出中ではありません"),
+            Error::NotLendable { barcode, reason } => {
+                let reason = match *reason {
+                    "reference items are for use in the library only" => "館内利用のみの参考資料です",
+                    "it is missing" => "所在不明です",
+                    "it has been withdrawn" => "除籍済みです",
+                    "it is on the hold shelf" => "取置中です",
+                    "it is in transit" => "回送中です",
+                    other => other,
+                };
+                format!("資料番号 {barcode} は貸出できません（{reason}）")
+            }
+            Error::PatronExpired { card, expiry } => {
+                format!("利用者番号 {card} の利用者カードは有効期限（{expiry}）が切れています")
+            }
+            Error::PatronBlocked { card, reason } => format!("利用者番号 {card} は貸出停止中です（{reason}）"),
+            Error::BibHasItems { bib_id, items } => {
+                format!("資料 {bib_id} には所蔵が {items} 点あります。先に所蔵を削除するか移してください")
+            }
+            Error::ItemHeld { barcode } => format!("資料番号 {barcode} は予約の取置資料です"),
+            Error::PatronOverdue { card, items } => {
+                format!("利用者番号 {card} に延滞資料が {items} 点あります。返却されるまで貸出・延長・予約はできません")
+            }
+            Error::TooManyLoans { card, limit } => {
+                format!("利用者番号 {card} は貸出上限（{limit} 点）に達しています")
+            }
+            Error::TooManyHolds { card, limit } => {
+                format!("利用者番号 {card} は予約上限（{limit} 件）に達しています")
+            }
+            Error::NoRenewalsLeft { barcode, limit } => {
+                format!("資料番号 {barcode} はこれ以上延長できません（延長は {limit} 回まで）")
+            }
+            Error::HoldWaiting { barcode } => {
+                format!("資料番号 {barcode} は次の予約者がいるため延長できません")
+            }
+            Error::HoldExists { card, bib_id } => format!("利用者番号 {card} は資料 {bib_id} をすでに予約しています"),
+            Error::AlreadyBorrowed { card, bib_id } => {
+                format!("利用者番号 {card} は資料 {bib_id} を借りています")
+            }
+            Error::NotHoldable(bib_id) => format!("資料 {bib_id} には貸出できる所蔵がないため予約できません"),
+            Error::NoOpenDay { branch, from } => {
+                format!("館「{branch}」は {from} から1年以内に開館日がありません")
+            }
+            _ => return None,
+        })
     }
 
     pub(crate) fn invalid(field: &'static str, reason: impl Into<String>) -> Error {

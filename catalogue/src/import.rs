@@ -105,9 +105,29 @@ impl ImportReport {
 pub fn import_file(catalogue: &Catalogue, path: &Path, progress: &mut dyn FnMut(u64, u64)) -> Result<ImportReport> {
     let started = Instant::now();
     let data = std::fs::read(path).map_err(Error::io(path))?;
-    let records = source::records(&data).map_err(|reason| Error::NotMarc { path: path.to_path_buf(), reason })?;
     let source_name = path.file_name().map_or_else(String::new, |n| n.to_string_lossy().into_owned());
-    let mut report = ImportReport { file: path.to_path_buf(), ..ImportReport::default() };
+    let mut report = import_bytes(catalogue, &data, &source_name, progress).map_err(|err| match err {
+        Error::NotMarc { reason, .. } => Error::NotMarc { path: path.to_path_buf(), reason },
+        other => other,
+    })?;
+    report.file = path.to_path_buf();
+    report.seconds = started.elapsed().as_secs_f64();
+    Ok(report)
+}
+
+/// Imports MARC held in memory (an upload), format detected from the bytes, exactly as
+/// [`import_file`] imports a file; `source` is the name the records are stored with (and
+/// the report's `file`). Bytes that are no MARC at all are [`Error::NotMarc`].
+pub fn import_bytes(
+    catalogue: &Catalogue,
+    data: &[u8],
+    source: &str,
+    progress: &mut dyn FnMut(u64, u64),
+) -> Result<ImportReport> {
+    let started = Instant::now();
+    let records = source::records(data).map_err(|reason| Error::NotMarc { path: PathBuf::from(source), reason })?;
+    let source_name = source.to_owned();
+    let mut report = ImportReport { file: PathBuf::from(source), ..ImportReport::default() };
     let mut batch = Vec::with_capacity(BATCH);
     let mut last_offset = 0;
     for record in records {

@@ -1,7 +1,7 @@
 //! Shiori's authoritative store.
 //!
 //! The catalogue is the only source of truth: tenants, MARC records, circulation
-//! (branches, items, patrons, loans; holds later), the change feed the indexer follows,
+//! (branches, items, patrons, loan rules, calendars, loans, holds, notices), the change feed the indexer follows,
 //! and security (staff and operator accounts, sessions, permissions, audit and access
 //! logs). It knows nothing of tantivy or HTTP. Every file belongs to exactly one tenant,
 //! named by a validated [`TenantCode`], at a path given by [`DataLayout`]; each tenant's
@@ -50,10 +50,11 @@
 //! catalogue.add_patron(&NewPatron::new("P0001", "山田太郎", "chuo"))?;
 //!
 //! let seq = catalogue.last_change_seq()?;
-//! let now = jiff::Timestamp::now();
-//! let loan = catalogue.checkout("1000001", "P0001", date(2099, 4, 15), now)?;
+//! let now: jiff::Timestamp = "2026-04-01T01:00:00Z".parse().unwrap(); // 10:00 in Japan
+//! let loan = catalogue.checkout("1000001", "P0001", now)?; // the default rule: 14 days
+//! assert_eq!(loan.due, date(2026, 4, 15));
 //! assert_eq!(catalogue.availability(bib_id)?.available, 0);
-//! assert!(matches!(catalogue.checkout("1000001", "P0001", loan.due, now), Err(Error::ItemOnLoan { .. })));
+//! assert!(matches!(catalogue.checkout("1000001", "P0001", now), Err(Error::ItemOnLoan { .. })));
 //! let change = catalogue.changes_after(seq, 10)?;
 //! assert_eq!((change.len(), change[0].bib_id, change[0].kind), (1, bib_id, ChangeKind::Holdings));
 //!
@@ -97,6 +98,7 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
+mod backup;
 mod circulation;
 mod error;
 mod export;
@@ -109,13 +111,18 @@ mod store;
 mod system;
 mod tenant;
 
+pub use backup::{
+    BACKUP_GENERATIONS, Backup, BackupReport, RestoreReport, backup_name, list_backups, parse_backup_name,
+    restore_backup,
+};
 pub use circulation::{
-    Availability, Branch, BranchAvailability, CheckinOutcome, Holding, Item, ItemStatus, Loan, NewItem, NewPatron,
-    Patron, PatronCategory, RowRejection, RowReport,
+    Availability, Branch, BranchAvailability, CheckinOutcome, ClosedDay, Hold, HoldState, Holding, Item, ItemStatus,
+    Loan, LoanPolicy, MonthlyLoans, NewItem, NewPatron, Notice, NoticeKind, Patron, PatronCategory, ReadingEntry,
+    RowRejection, RowReport, TitleLoans,
 };
 pub use error::{Error, ErrorKind, Result};
 pub use export::{ExportFormat, export, marcxml_record};
-pub use import::{ImportReport, Rejection, import_file};
+pub use import::{ImportReport, Rejection, import_bytes, import_file};
 pub use isbn::isbn13;
 pub use layout::DataLayout;
 pub use marc::iso2709::SourceEncoding;

@@ -103,15 +103,17 @@ pub(crate) fn tenant_delete(data: &Path, code: &str, yes: bool) -> anyhow::Resul
         println!("removed {}", path.display());
     }
     println!(
-        "deleted library {}: {} files and folders, {} staff accounts, {} sessions{}",
+        "deleted library {}: {} files and folders ({} backup generations), {} staff accounts, {} sessions{}",
         report.tenant,
         report.removed.len(),
+        report.backups,
         report.accounts,
         report.sessions,
         if report.registered { "" } else { " (it was no longer registered: an earlier deletion was finished)" }
     );
     let event = AuditEvent::new(cli_principal(), "tenant.delete", format!("tenant {code}")).after(serde_json::json!({
         "paths_removed": report.removed.len(),
+        "backups": report.backups,
         "accounts": report.accounts,
         "sessions": report.sessions,
     }));
@@ -412,4 +414,98 @@ fn init_logging(format: search_api::LogFormat) {
         search_api::LogFormat::Human => builder.try_init(),
         search_api::LogFormat::Json => builder.json().try_init(),
     };
+}
+
+/// Opens a registered library's catalogue for a backup or restore, saying what to do when
+/// a running server holds the files.
+fn registered(system: &System, tenant: &str) -> anyhow::Result<TenantCode> {
+    let code: TenantCode = tenant.parse()?;
+    if system.tenant(&code)?.is_none() {
+        return Err(catalogue::Error::UnknownTenant(code.to_string()).into());
+    }
+    Ok(code)
+}
+
+pub(crate) fn backup(data: &Path, tenant: Option<&str>) -> anyhow::Result<ExitCode> {
+    let Some(tenant) = tenant else {
+        anyhow::bail!("give the library: `shiori backup --tenant T` (or `shiori backup list --tenant T`)");
+    };
+    let layout = DataLayout::new(data);
+    let system = System::open(&layout).with_context(|| {
+        format!(
+            "opening {}: is `shiori serve` running on this data folder? It backs up every library daily \
+             (--backup-hour); stop it to back up now",
+            layout.system_file().display()
+        )
+    })?;
+    let code = registered(&system, tenant)?;
+    let catalogue = Catalogue::open(&layout, &code)?;
+    let report = catalogue.backup(&layout, jiff::Timestamp::now())?;
+    println!(
+        "backed up {code}: {} ({} bytes, {} entries in {} tables) at {}",
+        report.backup.name,
+        report.backup.bytes,
+        report.entries(),
+        report.tables.len(),
+        report.backup.path.display()
+    );
+    for removed in &report.removed {
+        println!("removed the older generation {}", removed.display());
+    }
+    let removed: Vec<String> =
+        report.removed.iter().filter_map(|p| p.file_name().map(|n| n.to_string_lossy().into_owned())).collect();
+    let event = AuditEvent::new(cli_principal(), "backup.create", format!("backup {}", report.backup.name))
+        .after(serde_json::json!({ "bytes": report.backup.bytes, "entries": report.entries(), "removed": removed }));
+    audit(&system, Some(&code), event)?;
+    Ok(ExitCode::SUCCESS)
+}
+
+pub(crate) fn backup_list(data: &Path, tenant: &str) -> anyhow::Result<ExitCode> {
+    let code: TenantCode = tenant.parse()?;
+    let layout = DataLayout::new(data);
+    let backups = catalogue::list_backups(&layout, &code)?;
+    if backups.is_empty() {
+        println!("no backups of {code} yet: `shiori backup --tenant {code}`");
+    }
+    for backup in backups {
+        let time = backup.time.to_zoned(jiff::tz::TimeZone::fixed(jiff::tz::offset(9)));
+        println!("{}\t{}\t{} bytes", backup.name, time.strftime("%Y-%m-%d %H:%M:%S JST"), backup.bytes);
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+pub(crate) fn restore(data: &Path, tenant: &str, generation: Option<&str>, yes: bool) -> anyhow::Result<ExitCode> {
+    let layout = DataLayout::new(data);
+    let system = open_system(&layout)?;
+    let code = registered(&system, tenant)?;
+    if !yes && std::io::stdin().is_terminal() {
+        eprint!(
+            "this replaces the catalogue of {code} by {}; changes since then are set aside; type its code to go on: ",
+            generation.unwrap_or("its latest backup")
+        );
+        let mut typed = String::new();
+        std::io::stdin().read_line(&mut typed)?;
+        if typed.trim() != code.as_str() {
+            eprintln!("not restored");
+            return Ok(ExitCode::FAILURE);
+        }
+    }
+    let report = catalogue::restore_backup(&layout, &code, generation, jiff::Timestamp::now())?;
+    println!("restored {code} from the backup {}", report.restored.name);
+    if let Some(replaced) = &report.replaced {
+        println!("the replaced catalogue is kept as {}", replaced.display());
+    }
+    let catalogue = Catalogue::open(&layout, &code)?;
+    let analyzer = std::sync::Arc::new(JapaneseAnalyzer::new()?);
+    let rebuilt =
+        with_progress("reindex", |progress| Ok(indexer::Index::rebuild(&layout, &catalogue, analyzer, progress)?))?;
+    println!("rebuilt the index: {} records", rebuilt.documents);
+    let event = AuditEvent::new(cli_principal(), "backup.restore", format!("backup {}", report.restored.name)).after(
+        serde_json::json!({
+            "records": rebuilt.documents,
+            "replaced": report.replaced.as_ref().and_then(|p| p.file_name()).map(|n| n.to_string_lossy().into_owned()),
+        }),
+    );
+    audit(&system, Some(&code), event)?;
+    Ok(ExitCode::SUCCESS)
 }

@@ -102,17 +102,14 @@ impl From<indexer::Error> for ApiError {
 impl From<catalogue::Error> for ApiError {
     fn from(err: catalogue::Error) -> ApiError {
         // The catalogue's messages name the record, item or patron concerned and nothing
-        // internal, so the caller's mistakes are shown as they are (in English; the
-        // circulation desk gives its own Japanese texts for the refusals it expects).
+        // internal, so the caller's mistakes are shown as they are: in Japanese where the
+        // catalogue has a Japanese text (every circulation refusal does), else in English.
         let message = err.to_string();
+        let ja = err.message_ja().unwrap_or_else(|| message.clone());
         match err.kind() {
-            catalogue::ErrorKind::NotFound => {
-                ApiError::new(StatusCode::NOT_FOUND, "not_found", message.clone(), message)
-            }
-            catalogue::ErrorKind::Conflict => ApiError::new(StatusCode::CONFLICT, "conflict", message.clone(), message),
-            catalogue::ErrorKind::Invalid => {
-                ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid", message.clone(), message)
-            }
+            catalogue::ErrorKind::NotFound => ApiError::new(StatusCode::NOT_FOUND, "not_found", ja, message),
+            catalogue::ErrorKind::Conflict => ApiError::new(StatusCode::CONFLICT, "conflict", ja, message),
+            catalogue::ErrorKind::Invalid => ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid", ja, message),
             catalogue::ErrorKind::Denied => ApiError::new(
                 StatusCode::UNAUTHORIZED,
                 "denied",

@@ -7,6 +7,9 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand, ValueEnum};
 
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// Shiori (栞): a library system for Japanese public and school libraries.
 #[derive(Parser)]
 #[command(name = "shiori", version, about)]
@@ -63,6 +66,31 @@ enum Command {
         #[arg(required = true)]
         files: Vec<PathBuf>,
     },
+    /// Back up a library's catalogue now (`shiori backup --tenant T`; the server also backs
+    /// up every library daily), or list its backups (`shiori backup list --tenant T`). The
+    /// newest 3 generations are kept in DATA/tenants/T/backups/.
+    #[command(args_conflicts_with_subcommands = true)]
+    Backup {
+        /// The library to back up.
+        #[arg(long)]
+        tenant: Option<String>,
+        #[command(subcommand)]
+        command: Option<BackupCommand>,
+    },
+    /// Replace a library's catalogue by its latest backup (or --generation NAME), then
+    /// rebuild its index. Run it with the server stopped. The replaced catalogue is kept
+    /// as backups/replaced-<time>.redb.
+    Restore {
+        /// The library.
+        #[arg(long)]
+        tenant: String,
+        /// The backup to restore (a name from `shiori backup list`) [default: the latest].
+        #[arg(long)]
+        generation: Option<String>,
+        /// Do not ask to type the library's code again (asked only on a terminal).
+        #[arg(long)]
+        yes: bool,
+    },
     /// Rebuild a tenant's search index from its catalogue (in parallel) and swap it in.
     Reindex {
         /// The tenant.
@@ -97,8 +125,9 @@ enum Command {
         /// The address to listen on [default: 127.0.0.1:8080].
         #[arg(long, env = "SHIORI_LISTEN")]
         listen: Option<String>,
-        /// A TOML configuration file (keys: data, listen, log_format, base_url); flags and
-        /// SHIORI_* environment variables override it.
+        /// A TOML configuration file (keys: data, listen, log_format, base_url, tls_cert,
+        /// tls_key, tls_self_signed, backup_hour, max_import_bytes); flags and SHIORI_*
+        /// environment variables override it.
         #[arg(long, env = "SHIORI_CONFIG")]
         config: Option<PathBuf>,
         /// Log format: human or json.
@@ -123,6 +152,13 @@ enum Command {
         /// (made on first use in DATA/tls/ and reused): for trying things out locally.
         #[arg(long, conflicts_with_all = ["tls_cert", "tls_key"])]
         tls_self_signed: bool,
+        /// The hour in Japan (0-23) at which every library is backed up each day [default: 3].
+        #[arg(long, env = "SHIORI_BACKUP_HOUR")]
+        backup_hour: Option<u8>,
+        /// The largest MARC upload POST /api/v1/{tenant}/import accepts, in bytes
+        /// [default: 67108864, 64 MiB].
+        #[arg(long, env = "SHIORI_MAX_IMPORT_BYTES")]
+        max_import_bytes: Option<usize>,
     },
     /// Export a tenant's catalogue as UTF-8 ISO 2709 or MARCXML.
     Export {
@@ -170,6 +206,16 @@ enum TenantCommand {
         /// Do not ask to type the code again (asked only on a terminal).
         #[arg(long)]
         yes: bool,
+    },
+}
+
+#[derive(Subcommand)]
+enum BackupCommand {
+    /// List a library's backups, oldest first: name (the time in Japan), size.
+    List {
+        /// The library.
+        #[arg(long)]
+        tenant: String,
     },
 }
 
@@ -231,7 +277,18 @@ fn main() -> ExitCode {
     let cli = Cli { data: Some(cli.data.unwrap_or_else(|| PathBuf::from(search_api::config::DEFAULT_DATA))), ..cli };
     let data = cli.data.clone().unwrap_or_default();
     let result = match cli.command {
-        Command::Serve { listen, config, log_format, base_url, demo, tls_cert, tls_key, tls_self_signed } => {
+        Command::Serve {
+            listen,
+            config,
+            log_format,
+            base_url,
+            demo,
+            tls_cert,
+            tls_key,
+            tls_self_signed,
+            backup_hour,
+            max_import_bytes,
+        } => {
             let overrides = search_api::Overrides {
                 data: data_flag,
                 listen,
@@ -240,6 +297,8 @@ fn main() -> ExitCode {
                 tls_cert,
                 tls_key,
                 tls_self_signed: tls_self_signed.then_some(true),
+                backup_hour,
+                max_import_bytes,
             };
             commands::serve(config.as_deref(), overrides, demo)
         }
@@ -258,6 +317,9 @@ fn main() -> ExitCode {
         }
         Command::Import { tenant, files } => commands::import(&data, &tenant, &files),
         Command::Reindex { tenant } => commands::reindex(&data, &tenant),
+        Command::Backup { command: Some(BackupCommand::List { tenant }), .. } => commands::backup_list(&data, &tenant),
+        Command::Backup { tenant, command: None } => commands::backup(&data, tenant.as_deref()),
+        Command::Restore { tenant, generation, yes } => commands::restore(&data, &tenant, generation.as_deref(), yes),
         Command::Search { tenant, query, exact, prefix, sort, limit, json } => {
             let mode = if exact {
                 indexer::MatchMode::ExactTitle

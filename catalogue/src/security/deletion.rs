@@ -25,6 +25,8 @@ pub struct DeletionReport {
     pub accounts: usize,
     /// Sessions ended.
     pub sessions: usize,
+    /// Backup generations removed (their files are among `removed`).
+    pub backups: usize,
     /// Every file and folder removed, children before their folder, then the library's
     /// folder (and `demo-credentials.json` if it named this library).
     pub removed: Vec<PathBuf>,
@@ -79,8 +81,16 @@ impl System {
         txn.commit()?;
 
         let mut removed = Vec::new();
+        let mut backups = 0;
         if let Some(folder) = folder {
             remove_tree(&folder, &mut removed)?;
+            let backups_dir = folder.join("backups");
+            backups = removed
+                .iter()
+                .filter(|path| path.parent() == Some(backups_dir.as_path()))
+                .filter_map(|path| path.file_name()?.to_str()?.strip_suffix(".redb"))
+                .filter(|name| crate::backup::parse_backup_name(name).is_some())
+                .count();
         }
         // Demo credentials of this library name an account that no longer exists.
         let demo = self.layout.demo_credentials_file();
@@ -88,7 +98,7 @@ impl System {
             std::fs::remove_file(&demo).map_err(Error::io(&demo))?;
             removed.push(demo);
         }
-        Ok(DeletionReport { tenant: code.clone(), registered, accounts: staff.len(), sessions, removed })
+        Ok(DeletionReport { tenant: code.clone(), registered, accounts: staff.len(), sessions, backups, removed })
     }
 }
 

@@ -1,10 +1,14 @@
 //! Integration tests of the catalogue: the store against a plain model, imports of the
-//! shared fixtures, circulation, and security (accounts, sessions, logs, tenant deletion).
+//! shared fixtures, circulation (loans, rules, calendars, holds, notices, privacy, and a
+//! model of random circulation with holds), and security (accounts, sessions, logs, tenant deletion).
 
 // Test code may unwrap: a panic is a failing test with its message.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod backup;
 mod circulation;
+mod circulation_model;
+mod circulation_rules;
 mod fixtures;
 mod model;
 mod round_trip;

@@ -27,8 +27,124 @@ fn lang_parameter() -> Value {
     })
 }
 
+/// The refusals every staff route can answer: no or ended session (401), a session of
+/// another library, a role without the function, a one-time password not yet changed or a
+/// cookie session without its CSRF token (403), an unknown library (404).
+fn staff_refusals(responses: Value) -> Value {
+    let mut responses = responses;
+    if let Some(map) = responses.as_object_mut() {
+        for status in ["401", "403", "404"] {
+            map.entry(status).or_insert_with(problem);
+        }
+    }
+    responses
+}
+
+/// Bearer token security, for the operations that need a staff session.
+fn bearer() -> Value {
+    json!([{ "bearer": [] }])
+}
+
+/// The staff side: login, who am I, logout, password change, MARC import.
+fn staff_paths() -> Value {
+    json!({
+        "/api/v1/{tenant}/auth/login": {
+            "post": {
+                "operationId": "login",
+                "summary": "Log in as a staff member of the library: a Bearer token for the staff API",
+                "parameters": [tenant_parameter()],
+                "requestBody": { "required": true, "content": { "application/json": { "schema": { "$ref": "#/components/schemas/LoginRequest" } } } },
+                "responses": {
+                    "200": { "description": "Logged in", "content": { "application/json": { "schema": { "$ref": "#/components/schemas/LoggedIn" } } } },
+                    "400": problem(),
+                    "401": problem(),
+                    "404": problem(),
+                    "413": problem(),
+                    "415": problem(),
+                    "429": problem()
+                }
+            }
+        },
+        "/api/v1/{tenant}/auth/me": {
+            "get": {
+                "operationId": "me",
+                "summary": "The session's account and what it may do in the library",
+                "security": bearer(),
+                "parameters": [tenant_parameter()],
+                "responses": staff_refusals(json!({
+                    "200": { "description": "The session", "content": { "application/json": { "schema": { "$ref": "#/components/schemas/Me" } } } }
+                }))
+            }
+        },
+        "/api/v1/{tenant}/auth/logout": {
+            "post": {
+                "operationId": "logout",
+                "summary": "End this session",
+                "security": bearer(),
+                "parameters": [tenant_parameter()],
+                "responses": staff_refusals(json!({ "204": { "description": "Logged out" }, "413": problem() }))
+            }
+        },
+        "/api/v1/{tenant}/auth/logout-everywhere": {
+            "post": {
+                "operationId": "logoutEverywhere",
+                "summary": "End every session of the account",
+                "security": bearer(),
+                "parameters": [tenant_parameter()],
+                "responses": staff_refusals(json!({ "204": { "description": "Logged out everywhere" }, "413": problem() }))
+            }
+        },
+        "/api/v1/{tenant}/auth/password": {
+            "post": {
+                "operationId": "changePassword",
+                "summary": "Change the session's password (every other session of the account ends)",
+                "security": bearer(),
+                "parameters": [tenant_parameter()],
+                "requestBody": { "required": true, "content": { "application/json": { "schema": { "$ref": "#/components/schemas/PasswordChange" } } } },
+                "responses": staff_refusals(json!({
+                    "204": { "description": "Changed" },
+                    "400": problem(),
+                    "413": problem(),
+                    "415": problem(),
+                    "422": problem(),
+                    "429": problem()
+                }))
+            }
+        },
+        "/api/v1/{tenant}/import": {
+            "post": {
+                "operationId": "importMarc",
+                "summary": "Import MARC records (ISO 2709 in UTF-8 or MARC-8, or MARCXML; detected from the bytes). Needs the import function",
+                "description": "Records with a known 003 + 001 update the stored record. Each bad record is reported with its position and reason while the good ones are stored. The body is limited (64 MiB by default): 413 beyond it.",
+                "security": bearer(),
+                "parameters": [tenant_parameter()],
+                "requestBody": { "required": true, "content": {
+                    "application/marc": { "schema": { "type": "string", "format": "binary" } },
+                    "application/marcxml+xml": { "schema": { "type": "string" } },
+                    "application/octet-stream": { "schema": { "type": "string", "format": "binary" } }
+                } },
+                "responses": staff_refusals(json!({
+                    "200": { "description": "What was stored and what was refused", "content": { "application/json": { "schema": { "$ref": "#/components/schemas/ImportReport" } } } },
+                    "400": problem(),
+                    "413": problem(),
+                    "422": problem()
+                }))
+            }
+        }
+    })
+}
+
 /// The document.
 pub fn openapi_document() -> Value {
+    let mut document = public_document();
+    if let (Some(paths), Value::Object(staff)) = (document["paths"].as_object_mut(), staff_paths()) {
+        paths.extend(staff);
+    }
+    document
+}
+
+/// The public, read-only part.
+fn public_document() -> Value {
     json!({
         "openapi": "3.1.0",
         "info": {
@@ -119,7 +235,53 @@ pub fn openapi_document() -> Value {
             }
         },
         "components": {
+            "securitySchemes": {
+                "bearer": { "type": "http", "scheme": "bearer", "description": "The token of POST /api/v1/{tenant}/auth/login" }
+            },
             "schemas": {
+                "LoginRequest": {
+                    "type": "object", "required": ["username", "password"],
+                    "properties": {
+                        "username": { "type": "string" }, "password": { "type": "string" },
+                        "totp": { "type": ["string", "null"], "description": "A TOTP code or a recovery code" }
+                    }
+                },
+                "LoggedIn": {
+                    "type": "object",
+                    "required": ["token", "expires_idle_seconds", "expires", "must_change_password", "account", "used_recovery_code", "recovery_codes_left"],
+                    "properties": {
+                        "token": { "type": "string" }, "expires_idle_seconds": { "type": "integer" }, "expires": { "type": "string" },
+                        "must_change_password": { "type": "boolean" }, "account": { "type": "string" },
+                        "used_recovery_code": { "type": "boolean" }, "recovery_codes_left": { "type": "integer" }
+                    }
+                },
+                "Me": {
+                    "type": "object",
+                    "required": ["account", "tenant", "username", "display_name", "role", "functions", "must_change_password", "logged_in", "expires"],
+                    "properties": {
+                        "account": { "type": "string" }, "tenant": { "type": ["string", "null"] }, "username": { "type": "string" },
+                        "display_name": { "type": ["string", "null"] }, "role": { "type": ["string", "null"] },
+                        "functions": { "type": "array", "items": { "type": "string" } },
+                        "must_change_password": { "type": "boolean" }, "logged_in": { "type": "string" }, "expires": { "type": "string" }
+                    }
+                },
+                "PasswordChange": {
+                    "type": "object", "required": ["current_password", "new_password"],
+                    "properties": { "current_password": { "type": "string" }, "new_password": { "type": "string" } }
+                },
+                "ImportReport": {
+                    "type": "object",
+                    "required": ["read", "new", "updated", "unchanged", "converted", "rejected", "rejects", "rejects_truncated"],
+                    "properties": {
+                        "read": { "type": "integer" }, "new": { "type": "integer" }, "updated": { "type": "integer" },
+                        "unchanged": { "type": "integer" }, "converted": { "type": "integer" }, "rejected": { "type": "integer" },
+                        "rejects": { "type": "array", "items": {
+                            "type": "object", "required": ["ordinal", "offset", "reason"],
+                            "properties": { "ordinal": { "type": "integer" }, "offset": { "type": "integer" }, "reason": { "type": "string" } }
+                        } },
+                        "rejects_truncated": { "type": "boolean" }
+                    }
+                },
                 "Problem": {
                     "type": "object",
                     "required": ["type", "title", "status", "code", "detail"],

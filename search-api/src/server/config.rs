@@ -38,6 +38,10 @@ pub struct Config {
     pub base_url: Option<String>,
     /// Serve HTTPS with this certificate (plain HTTP when `None`).
     pub tls: Option<super::tls::TlsSource>,
+    /// The hour in Japan (0 to 23) at which every library is backed up each day.
+    pub backup_hour: u8,
+    /// The largest MARC upload `POST /api/v1/{tenant}/import` accepts, in bytes.
+    pub max_import_bytes: usize,
 }
 
 /// The file form: every key optional.
@@ -51,6 +55,8 @@ struct FileConfig {
     tls_cert: Option<PathBuf>,
     tls_key: Option<PathBuf>,
     tls_self_signed: Option<bool>,
+    backup_hour: Option<u8>,
+    max_import_bytes: Option<usize>,
 }
 
 /// Values given on the command line or in the environment (clap reads both).
@@ -70,12 +76,20 @@ pub struct Overrides {
     pub tls_key: Option<PathBuf>,
     /// `--tls-self-signed` (true when given).
     pub tls_self_signed: Option<bool>,
+    /// `--backup-hour` / `SHIORI_BACKUP_HOUR`.
+    pub backup_hour: Option<u8>,
+    /// `--max-import-bytes` / `SHIORI_MAX_IMPORT_BYTES`.
+    pub max_import_bytes: Option<usize>,
 }
 
 /// The default data folder.
 pub const DEFAULT_DATA: &str = "./shiori-data";
 /// The default listen address.
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
+/// The default hour of the daily backups, in Japan: 03:00.
+pub const DEFAULT_BACKUP_HOUR: u8 = 3;
+/// The default limit of a MARC upload: 64 MiB.
+pub const DEFAULT_MAX_IMPORT_BYTES: usize = 64 * 1024 * 1024;
 
 impl Config {
     /// Defaults, overridden by `file` (if given), then by `overrides`.
@@ -99,8 +113,19 @@ impl Config {
             (Some(_), Some(_), true) => anyhow::bail!("give either a certificate and key, or --tls-self-signed"),
             _ => anyhow::bail!("a TLS certificate needs its key and a key its certificate: give both"),
         };
+        let backup_hour = overrides.backup_hour.or(from_file.backup_hour).unwrap_or(DEFAULT_BACKUP_HOUR);
+        if backup_hour > 23 {
+            anyhow::bail!("backup_hour {backup_hour}: give an hour from 0 to 23 (Japan time)");
+        }
+        let max_import_bytes =
+            overrides.max_import_bytes.or(from_file.max_import_bytes).unwrap_or(DEFAULT_MAX_IMPORT_BYTES);
+        if max_import_bytes == 0 {
+            anyhow::bail!("max_import_bytes must be more than 0");
+        }
         Ok(Config {
             tls,
+            backup_hour,
+            max_import_bytes,
             data: overrides.data.or(from_file.data).unwrap_or_else(|| PathBuf::from(DEFAULT_DATA)),
             listen: overrides.listen.or(from_file.listen).unwrap_or_else(|| DEFAULT_LISTEN.to_owned()),
             log_format: overrides.log_format.or(from_file.log_format).unwrap_or_default(),
@@ -127,6 +152,12 @@ mod tests {
             Config::load(Some(&file), Overrides { listen: Some("127.0.0.1:1".into()), ..Overrides::default() })
                 .unwrap();
         assert_eq!(config.listen, "127.0.0.1:1");
+        assert_eq!((config.backup_hour, config.max_import_bytes), (3, 64 * 1024 * 1024));
+        std::fs::write(&file, "backup_hour = 5\nmax_import_bytes = 1000\n").unwrap();
+        let config = Config::load(Some(&file), Overrides::default()).unwrap();
+        assert_eq!((config.backup_hour, config.max_import_bytes), (5, 1000));
+        std::fs::write(&file, "backup_hour = 24\n").unwrap();
+        assert!(Config::load(Some(&file), Overrides::default()).is_err(), "no hour 24");
         std::fs::write(&file, "lisen = \"typo\"\n").unwrap();
         let err = Config::load(Some(&file), Overrides::default()).unwrap_err().to_string();
         assert!(err.contains("lisen"), "{err}");

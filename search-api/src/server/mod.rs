@@ -1,5 +1,6 @@
 //! The HTTP server: shared state, the router, start-up and graceful shutdown.
 
+mod backups;
 pub mod config;
 mod metrics;
 pub(crate) mod tls;
@@ -23,7 +24,6 @@ use catalogue::{
 use indexer::Index;
 use tokenizer_dict::JapaneseAnalyzer;
 use tower_http::cors::CorsLayer;
-use tower_http::limit::RequestBodyLimitLayer;
 
 pub use config::{Config, LogFormat};
 pub use metrics::Metrics;
@@ -34,8 +34,8 @@ use crate::error::ApiError;
 /// this plus one commit (budget: 1 s).
 const FOLLOW_POLL: Duration = Duration::from_millis(100);
 
-/// The largest request body accepted anywhere. A MARC import route, when it comes, gets
-/// its own larger limit on that route alone.
+/// The largest request body accepted anywhere but the MARC import route, which has its own
+/// limit ([`AppState::import_limit`], `Config::max_import_bytes`).
 pub(crate) const BODY_LIMIT: usize = 1024 * 1024;
 
 /// How often expired sessions and stale login-failure counts are deleted.
@@ -72,6 +72,8 @@ pub struct AppState {
     base_url: Option<Arc<str>>,
     /// Served over TLS: cookies are `Secure` (and `__Host-`), answers carry HSTS.
     tls: bool,
+    /// The largest MARC upload accepted by the import route.
+    import_limit: usize,
 }
 
 struct Shared {
@@ -126,6 +128,7 @@ impl AppState {
             }),
             base_url: None,
             tls: false,
+            import_limit: config::DEFAULT_MAX_IMPORT_BYTES,
         })
     }
 
@@ -138,6 +141,17 @@ impl AppState {
     /// Whether the server speaks TLS.
     pub fn tls(&self) -> bool {
         self.tls
+    }
+
+    /// The same state with another limit on MARC uploads (`Config::max_import_bytes`).
+    pub fn with_import_limit(mut self, bytes: usize) -> AppState {
+        self.import_limit = bytes;
+        self
+    }
+
+    /// The largest MARC upload `POST /api/v1/{tenant}/import` accepts, in bytes.
+    pub fn import_limit(&self) -> usize {
+        self.import_limit
     }
 
     /// The deployment's registry: tenants, accounts, sessions.
@@ -263,6 +277,16 @@ fn open_library(
         }
         Err(err) => return Err(err.into()),
     };
+    let index = if index_out_of_step(&index, &catalogue)? {
+        // A restored catalogue (its feed behind the index), or a feed pruned past what the
+        // index applied: the feed cannot bring the index up to date, a rebuild can.
+        tracing::info!(tenant = %tenant.code, "index out of step with the catalogue: rebuilding");
+        drop(index);
+        Index::rebuild(layout, &catalogue, analyzer.clone(), &mut |_, _| {})?;
+        Index::open(layout, &tenant.code, analyzer.clone())?
+    } else {
+        index
+    };
     let caught_up = index.catch_up(&catalogue)?;
     tracing::info!(
         tenant = %tenant.code,
@@ -275,6 +299,22 @@ fn open_library(
     let follower = indexer::follow(index.clone(), catalogue.clone(), FOLLOW_POLL, stop.clone());
     let audit = Arc::new(AuditLog::for_tenant(layout, &tenant.code, clock.clone()));
     Ok(Library { tenant, catalogue, index, audit, follower: std::sync::Mutex::new(Some(follower)) })
+}
+
+/// Whether the change feed cannot bring the index up to date: the index has applied
+/// changes the catalogue never made (a restored backup), or the oldest change still in the
+/// feed comes after a gap the index has not applied.
+fn index_out_of_step(index: &Index, catalogue: &Catalogue) -> anyhow::Result<bool> {
+    let applied = index.applied_seq()?;
+    let last = catalogue.last_change_seq()?;
+    if applied > last {
+        return Ok(true);
+    }
+    if applied == last {
+        return Ok(false);
+    }
+    let oldest = catalogue.changes_after(0, 1)?.first().map(|c| c.seq);
+    Ok(oldest.is_none_or(|oldest| oldest > applied + 1))
 }
 
 /// The whole HTTP interface of Shiori.
@@ -294,8 +334,8 @@ pub fn router(state: AppState) -> Router {
         .merge(crate::opensearch::routes())
         .merge(crate::staff::routes(&state))
         .fallback(not_found)
+        .layer(axum::middleware::from_fn_with_state(state.clone(), limit_body))
         .layer(axum::middleware::from_fn_with_state(state.clone(), observe))
-        .layer(RequestBodyLimitLayer::new(BODY_LIMIT))
         .with_state(state)
 }
 
@@ -312,6 +352,48 @@ async fn metrics_text(State(state): State<AppState>) -> Response {
 
 async fn not_found() -> ApiError {
     ApiError::new(StatusCode::NOT_FOUND, "not_found", "ページが見つかりません", "no such page")
+}
+
+/// Bounds every request body: [`BODY_LIMIT`], or the import limit on the import route.
+/// A declared length beyond it is refused at once; a body that grows beyond it while read
+/// fails the read, which the handlers answer with the same 413.
+async fn limit_body(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    let import = request.extensions().get::<MatchedPath>().is_some_and(|p| p.as_str() == crate::staff::IMPORT_PATH);
+    let limit = if import { state.import_limit() } else { BODY_LIMIT };
+    let declared = request
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<u64>().ok());
+    if declared.is_some_and(|length| length > limit as u64) {
+        return body_too_large(limit).into_response();
+    }
+    let (parts, body) = request.into_parts();
+    let body = axum::body::Body::new(http_body_util::Limited::new(body, limit));
+    next.run(Request::from_parts(parts, body)).await
+}
+
+/// The 413 of a body beyond `limit` bytes.
+pub(crate) fn body_too_large(limit: usize) -> ApiError {
+    let mib = limit as f64 / (1024.0 * 1024.0);
+    ApiError::new(
+        StatusCode::PAYLOAD_TOO_LARGE,
+        "payload_too_large",
+        format!("送られたデータが大きすぎます（上限 {mib:.1} MiB、{limit} バイト）"),
+        format!("the request body is too large (at most {mib:.1} MiB, {limit} bytes)"),
+    )
+}
+
+/// Whether reading a body failed because it passed its limit.
+pub(crate) fn is_too_large(err: &axum::Error) -> bool {
+    let mut cause: Option<&(dyn std::error::Error + 'static)> = Some(err);
+    while let Some(error) = cause {
+        if error.is::<http_body_util::LengthLimitError>() {
+            return true;
+        }
+        cause = error.source();
+    }
+    false
 }
 
 /// Who a request acted as, put in a response's extensions by the staff guard (and by a
@@ -403,13 +485,14 @@ pub async fn serve(
         Some(source) => Some(tls::load(source, state.layout())?.0),
         None => None,
     };
-    let state = state.with_tls(tls.is_some());
+    let state = state.with_tls(tls.is_some()).with_import_limit(config.max_import_bytes);
     let listener = std::net::TcpListener::bind(&config.listen)
         .map_err(|err| anyhow::anyhow!("cannot listen on {}: {err}", config.listen))?;
     listener.set_nonblocking(true)?;
     let address = listener.local_addr()?;
     let app = router(state.clone()).into_make_service_with_connect_info::<std::net::SocketAddr>();
     let housekeeping = tokio::spawn(housekeeping(state.clone()));
+    let backups = tokio::spawn(backups::daily(state.clone(), config.backup_hour));
     match tls {
         None => {
             let listener = tokio::net::TcpListener::from_std(listener)?;
@@ -430,6 +513,7 @@ pub async fn serve(
         }
     }
     housekeeping.abort();
+    backups.abort();
     let stopping = state.clone();
     tokio::task::spawn_blocking(move || stopping.shutdown()).await?;
     tracing::info!("stopped");

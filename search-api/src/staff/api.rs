@@ -14,7 +14,7 @@ use super::guard::{Staff, Via, credential};
 use super::login::{self, Attempted, ClientIp, Typed};
 use crate::api::blocking;
 use crate::error::ApiError;
-use crate::server::{AppState, Principal};
+use crate::server::{AppState, BODY_LIMIT, Principal};
 
 /// `POST …/auth/login`. No `Debug`: it holds a password.
 #[derive(Deserialize)]
@@ -48,6 +48,7 @@ pub(crate) fn bad_json(rejection: JsonRejection) -> ApiError {
             "Content-Type: application/json で送ってください",
             "send the body as Content-Type: application/json",
         ),
+        other if other.status() == StatusCode::PAYLOAD_TOO_LARGE => crate::server::body_too_large(BODY_LIMIT),
         other => {
             let detail = other.body_text();
             ApiError::bad_request("bad_json", format!("JSON が正しくありません: {detail}"), detail)

@@ -19,6 +19,7 @@
 mod api;
 mod cookies;
 mod guard;
+mod import;
 mod limit;
 mod login;
 mod pages;
@@ -30,6 +31,7 @@ use catalogue::Function;
 
 use crate::server::AppState;
 
+pub(crate) use import::IMPORT_PATH;
 pub(crate) use limit::LoginLimiter;
 
 /// What a staff route asks of the session, besides belonging to the URL's library.
@@ -99,6 +101,7 @@ pub static STAFF_ROUTES: &[StaffRoute] = &[
     StaffRoute::api(Method::GET, "/api/v1/{tenant}/audit/verify", Access::Function(Function::Audit), || {
         get(api::verify_audit)
     }),
+    StaffRoute::api(Method::POST, IMPORT_PATH, Access::Function(Function::Import), || post(import::import)),
     StaffRoute::page(Method::GET, "/{tenant}/staff/", Access::Function(Function::View), || get(pages::home)),
     StaffRoute::page(Method::GET, "/{tenant}/staff/password", Access::Session, || get(pages::password_form)),
     StaffRoute::page(Method::POST, "/{tenant}/staff/password", Access::Session, || post(pages::change_password)),

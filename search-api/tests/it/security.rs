@@ -925,10 +925,15 @@ async fn cli_tenant_delete_leaves_no_file_of_the_library() {
         assert_eq!(send(&app, get("/tosho/", None)).await.status, StatusCode::OK);
         state.shutdown();
     }
-    // Backups are the backup issue's; a generation stands in for them here.
-    let backups = data.root.join("tenants/tosho/backups/2026-04-01");
-    std::fs::create_dir_all(&backups).unwrap();
-    std::fs::write(backups.join("catalogue.redb"), b"a snapshot").unwrap();
+    // Two backup generations, listed before the deletion.
+    for _ in 0..2 {
+        let (ok, out, err) = run(shiori(&data.root).args(["backup", "--tenant", "tosho"]));
+        assert!(ok && out.starts_with("backed up tosho: "), "{out} {err}");
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+    let (ok, out, _) = run(shiori(&data.root).args(["backup", "list", "--tenant", "tosho"]));
+    assert!(ok && out.lines().count() == 2 && out.contains("+0900"), "{out}");
+    assert_eq!(catalogue::list_backups(&data.layout, &"tosho".parse().unwrap()).unwrap().len(), 2);
 
     let mut before = Vec::new();
     walk(&data.root, &mut before);
@@ -940,7 +945,9 @@ async fn cli_tenant_delete_leaves_no_file_of_the_library() {
     for path in before.iter().filter(|p| of_tosho(p)) {
         assert!(out.contains(&format!("removed {}", path.display())), "{} not said: {out}", path.display());
     }
-    assert!(out.contains("1 staff accounts"), "{out}");
+    assert!(out.contains("1 staff accounts") && out.contains("(2 backup generations)"), "{out}");
+    assert!(!data.root.join("tenants/tosho/backups").exists());
+    assert!(catalogue::list_backups(&data.layout, &"tosho".parse().unwrap()).unwrap().is_empty());
     let mut after = Vec::new();
     walk(&data.root, &mut after);
     assert!(!data.root.join("tenants/tosho").exists());
@@ -1117,4 +1124,191 @@ async fn tls_with_a_real_client_and_demo_credentials() {
     drop(server);
     let system = System::open(&data.layout).unwrap();
     assert!(system.accounts(&catalogue::Scope::Tenant("demo".parse().unwrap())).unwrap().is_empty());
+}
+
+/// The demo's LC records (public domain), in the repository.
+const LC_DEMO: &str = "../fixtures/demo/lc-demo.mrc";
+
+fn upload(uri: &str, bytes: Vec<u8>, bearer: &str, content_length: bool) -> Request<Body> {
+    let mut request = Request::post(uri)
+        .header(header::CONTENT_TYPE, "application/marc")
+        .header(header::AUTHORIZATION, format!("Bearer {bearer}"));
+    if content_length {
+        request = request.header(header::CONTENT_LENGTH, bytes.len());
+    }
+    request.body(Body::from(bytes)).unwrap()
+}
+
+/// The records of an ISO 2709 file, each with its terminator.
+fn split_records(bytes: &[u8]) -> Vec<Vec<u8>> {
+    bytes.split_inclusive(|b| *b == 0x1d).filter(|r| r.len() > 24).map(<[u8]>::to_vec).collect()
+}
+
+/// Issue 6: `POST /api/v1/{tenant}/import` stores a real MARC file for a cataloguer, the
+/// index learns of it through the change feed, a broken record is reported with its
+/// position and reason while its neighbours are stored, a body that is no MARC is 422,
+/// an upload beyond the limit is 413 (declared or not), a role without `import` is 403,
+/// and each import is in the audit log.
+#[tokio::test(flavor = "multi_thread")]
+async fn marc_import_route_stores_reports_rejects_limits_and_audits() {
+    let (f, accounts) = fixture(
+        "sec-import",
+        &[("tosho", "cataloguer", Role::Cataloguer), ("tosho", "desk", Role::Circulation)],
+        false,
+    );
+    let cataloguer = f.ready(&accounts[0]).await;
+    let desk = f.ready(&accounts[1]).await;
+    let uri = "/api/v1/tosho/import";
+    let file = std::fs::read(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(LC_DEMO)).unwrap();
+    let records = split_records(&file);
+    assert!(records.len() >= 10, "{} records", records.len());
+
+    let refused = send(&f.app, upload(uri, file.clone(), &desk, true)).await;
+    assert_eq!((refused.status, refused.code().as_str()), (StatusCode::FORBIDDEN, "forbidden"), "{}", refused.body);
+
+    let answer = send(&f.app, upload(uri, file.clone(), &cataloguer, true)).await;
+    assert_eq!(answer.status, StatusCode::OK, "{}", answer.body);
+    let report = answer.json();
+    let total = records.len() as u64;
+    assert_eq!((report["read"].as_u64(), report["new"].as_u64()), (Some(total), Some(total)), "{report}");
+    assert_eq!((report["rejected"].as_u64(), report["rejects"].clone()), (Some(0), json!([])));
+
+    // The follower applies the change feed: the index counts the new records.
+    let mut indexed = 0;
+    for _ in 0..100 {
+        let libraries = send(&f.app, get("/api/v1/libraries", None)).await.json();
+        indexed =
+            libraries.as_array().unwrap().iter().find(|l| l["code"] == "tosho").unwrap()["records"].as_u64().unwrap();
+        if indexed == total {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert_eq!(indexed, total, "the imported records reach the index");
+
+    // Again: nothing new, everything unchanged.
+    let again = send(&f.app, upload(uri, file.clone(), &cataloguer, false)).await.json();
+    assert_eq!((again["new"].as_u64(), again["unchanged"].as_u64()), (Some(0), Some(total)), "{again}");
+
+    // A broken record between two good ones: its ordinal, byte offset and reason.
+    let mut broken = records[1].clone();
+    broken[12..17].copy_from_slice(b"XXXXX");
+    let mut body = records[0].clone();
+    body.extend_from_slice(&broken);
+    body.extend_from_slice(&records[2]);
+    let mixed = send(&f.app, upload(uri, body, &cataloguer, true)).await;
+    assert_eq!(mixed.status, StatusCode::OK, "{}", mixed.body);
+    let mixed = mixed.json();
+    assert_eq!((mixed["read"].as_u64(), mixed["rejected"].as_u64()), (Some(3), Some(1)), "{mixed}");
+    assert_eq!(mixed["unchanged"].as_u64(), Some(2), "the good neighbours are stored: {mixed}");
+    let reject = &mixed["rejects"][0];
+    assert_eq!(reject["ordinal"], 2);
+    assert_eq!(reject["offset"].as_u64(), Some(records[0].len() as u64));
+    assert!(!reject["reason"].as_str().unwrap().is_empty(), "{reject}");
+
+    // Not MARC at all.
+    let nonsense = send(&f.app, upload(uri, b"{\"not\": \"marc\"}".to_vec(), &cataloguer, true)).await;
+    assert_eq!((nonsense.status, nonsense.code().as_str()), (StatusCode::UNPROCESSABLE_ENTITY, "not_marc"));
+
+    // Beyond the upload limit, declared in Content-Length or only found while reading.
+    let small = search_api::router(f.state.clone().with_import_limit(4096));
+    for declared in [true, false] {
+        let too_big = send(&small, upload(uri, file.clone(), &cataloguer, declared)).await;
+        assert_eq!(too_big.status, StatusCode::PAYLOAD_TOO_LARGE, "declared {declared}: {}", too_big.body);
+        assert_eq!(too_big.code(), "payload_too_large");
+        assert_eq!(too_big.header(header::CONTENT_TYPE), "application/problem+json");
+    }
+    let fits = send(&small, upload(uri, records[0].clone(), &cataloguer, true)).await;
+    assert_eq!(fits.status, StatusCode::OK, "{}", fits.body);
+    // Every other route keeps its 1 MiB limit, even with the import limit raised.
+    let big = search_api::router(f.state.clone().with_import_limit(64 << 20));
+    let huge = json!({ "current_password": "x".repeat(2 << 20), "new_password": "y" });
+    for declared in [true, false] {
+        let mut request = json_request(Method::POST, "/api/v1/tosho/auth/password", &huge, Some(&cataloguer));
+        if declared {
+            let length = huge.to_string().len();
+            request.headers_mut().insert(header::CONTENT_LENGTH, length.into());
+        }
+        let answer = send(&big, request).await;
+        assert_eq!((answer.status, answer.code().as_str()), (StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large"));
+    }
+
+    // The audit log: who imported how many records.
+    let log = std::fs::read_to_string(f.data.layout.audit_log(&"tosho".parse().unwrap())).unwrap();
+    let imports: Vec<Value> =
+        log.lines().map(|l| serde_json::from_str::<Value>(l).unwrap()).filter(|l| l["action"] == "import").collect();
+    assert_eq!(imports.len(), 4, "{log}");
+    assert_eq!(imports[0]["principal"], "tosho/cataloguer");
+    assert_eq!((imports[0]["after"]["read"].as_u64(), imports[0]["after"]["new"].as_u64()), (Some(total), Some(total)));
+    assert_eq!(imports[2]["after"]["rejected"], 1);
+    let verified = catalogue::verify_audit_log(&f.data.layout.audit_log(&"tosho".parse().unwrap())).unwrap();
+    assert!(verified.is_intact());
+}
+
+/// Issue 6: `shiori backup`, `backup list` and `restore`: a record deleted after the backup
+/// comes back, a restore is refused while the catalogue is open, the index is rebuilt, and
+/// both are in the library's audit log. `shiori serve` backs up at start-up a library that
+/// has no backup of the last day.
+#[tokio::test]
+async fn cli_backup_and_restore_bring_back_a_deleted_record() {
+    let data = TestData::new("sec-cli-backup");
+    for code in ["tosho", "other"] {
+        assert!(run(shiori(&data.root).args(["tenant", "create", code, "--name", code])).0);
+    }
+    let marc = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(LC_DEMO);
+    let (ok, _, err) = run(shiori(&data.root).args(["import", "--tenant", "tosho"]).arg(&marc));
+    assert!(ok, "{err}");
+    let (ok, out, _) = run(shiori(&data.root).args(["backup", "list", "--tenant", "tosho"]));
+    assert!(ok && out.contains("no backups"), "{out}");
+    let (ok, out, err) = run(shiori(&data.root).args(["backup", "--tenant", "tosho"]));
+    assert!(ok, "{out} {err}");
+    let (ok, _, err) = run(shiori(&data.root).arg("backup"));
+    assert!(!ok && err.contains("--tenant"), "{err}");
+
+    let code: TenantCode = "tosho".parse().unwrap();
+    let catalogue = catalogue::Catalogue::open(&data.layout, &code).unwrap();
+    let total = catalogue.len().unwrap();
+    let doomed = catalogue.bibs_after(None, 1).unwrap()[0].id;
+    assert!(catalogue.delete(doomed).unwrap());
+    // Open here: the restore refuses and changes nothing.
+    let (ok, _, err) = run(shiori(&data.root).args(["restore", "--tenant", "tosho", "--yes"]));
+    assert!(!ok && err.contains("is open"), "{err}");
+    assert!(catalogue.get(doomed).unwrap().is_none());
+    drop(catalogue);
+
+    let (ok, out, err) = run(shiori(&data.root).args(["restore", "--tenant", "tosho", "--yes"]));
+    assert!(ok, "{out} {err}");
+    assert!(out.contains("restored tosho from the backup") && out.contains(&format!("rebuilt the index: {total}")));
+    let catalogue = catalogue::Catalogue::open(&data.layout, &code).unwrap();
+    assert!(catalogue.get(doomed).unwrap().is_some(), "the deleted record is back");
+    assert_eq!(catalogue.len().unwrap(), total);
+    drop(catalogue);
+    let log = std::fs::read_to_string(data.layout.audit_log(&code)).unwrap();
+    let actions: Vec<String> =
+        log.lines().map(|l| serde_json::from_str::<Value>(l).unwrap()["action"].as_str().unwrap().to_owned()).collect();
+    assert_eq!(actions, ["backup.create", "backup.restore"], "{log}");
+    assert!(log.contains("\"principal\":\"cli:tester\""));
+    let (ok, _, err) = run(shiori(&data.root).args(["restore", "--tenant", "tosho", "--generation", "nope", "--yes"]));
+    assert!(!ok && err.contains("no backup nope"), "{err}");
+
+    // The server backs up `other` (no backup yet) at start-up, not `tosho` (backed up today).
+    let server = Server::start(&data.root, &[]);
+    server.read_until("Shiori is serving");
+    let other: TenantCode = "other".parse().unwrap();
+    let mut made = Vec::new();
+    for _ in 0..200 {
+        made = catalogue::list_backups(&data.layout, &other).unwrap();
+        if !made.is_empty() {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    assert_eq!(made.len(), 1, "a start-up backup of the library without one");
+    assert_eq!(catalogue::list_backups(&data.layout, &code).unwrap().len(), 1, "tosho was backed up today");
+    // While the server runs, the command line cannot restore.
+    let (ok, _, err) = run(shiori(&data.root).args(["restore", "--tenant", "tosho", "--yes"]));
+    assert!(!ok && err.contains("shiori serve"), "{err}");
+    assert!(server.stop().success());
+    let log = std::fs::read_to_string(data.layout.audit_log(&other)).unwrap();
+    assert!(log.contains("\"principal\":\"system:backup\"") && log.contains("\"backup.create\""), "{log}");
 }
