@@ -478,8 +478,18 @@ impl Index {
             }
         }
         let mut disjuncts = extra;
+        // The fields share views: each view of the word is computed once, not per field.
+        let mut analysed: Vec<(TokenView, Vec<(usize, String)>)> = Vec::new();
         for (field, view, boost) in views {
-            if let Some(query) = self.view_query(field, view, text) {
+            let index = match analysed.iter().position(|(v, _)| *v == view) {
+                Some(index) => index,
+                None => {
+                    analysed.push((view, self.view_tokens(view, text)));
+                    analysed.len() - 1
+                }
+            };
+            let tokens = &analysed[index].1;
+            if let Some(query) = self.tokens_query(field, view, tokens) {
                 disjuncts.push(Box::new(BoostQuery::new(query, boost)));
             }
         }
@@ -495,13 +505,14 @@ impl Index {
 
     /// `text` as analysed by `view`, as a term or phrase query on `field`.
     fn view_query(&self, field: Field, view: TokenView, text: &str) -> Option<Box<dyn Query>> {
-        let mut tokens = self.positioned_tokens(view, text);
-        if view == TokenView::Bigrams && tokens.len() > 1 {
-            // One-character words share positions with bigrams: match by the bigrams.
-            tokens.retain(|(_, token)| token.chars().count() == 2);
-        }
+        self.tokens_query(field, view, &self.view_tokens(view, text))
+    }
+
+    /// The positioned tokens of `text` that `view` looks for (none when the view does not
+    /// apply to such a text).
+    fn view_tokens(&self, view: TokenView, text: &str) -> Vec<(usize, String)> {
         if view == TokenView::Romaji && !tokenizer_dict::normalize(text).as_str().is_ascii() {
-            return None; // romaji match romanised input only
+            return Vec::new(); // romaji match romanised input only
         }
         if view == TokenView::ReadingBigrams && text.chars().any(is_kanji) {
             // Readings carry words typed in kana (としょかん finds 図書館). A word with kanji
@@ -509,8 +520,18 @@ impl Index {
             // こうかい: 22 records of LC 250k, and 77 more of 航海, 後悔, 黄海 …) at the
             // price of phrase queries over the commonest kana pairs, 40 % of the time of a
             // query at 1M records.
-            return None;
+            return Vec::new();
         }
+        let mut tokens = self.positioned_tokens(view, text);
+        if view == TokenView::Bigrams && tokens.len() > 1 {
+            // One-character words share positions with bigrams: match by the bigrams.
+            tokens.retain(|(_, token)| token.chars().count() == 2);
+        }
+        tokens
+    }
+
+    /// Tokens of one view as a term or phrase query on `field`.
+    fn tokens_query(&self, field: Field, view: TokenView, tokens: &[(usize, String)]) -> Option<Box<dyn Query>> {
         match tokens.len() {
             0 => None,
             1 => Some(Box::new(TermQuery::new(self.term(field, &tokens[0].1), IndexRecordOption::WithFreqs))),
@@ -518,8 +539,9 @@ impl Index {
                 // Hepburn and wāpuro forms share a position: any form of each word.
                 let mut by_position: Vec<(usize, Vec<Box<dyn Query>>)> = Vec::new();
                 for (position, token) in tokens {
+                    let position = *position;
                     let query: Box<dyn Query> =
-                        Box::new(TermQuery::new(self.term(field, &token), IndexRecordOption::WithFreqs));
+                        Box::new(TermQuery::new(self.term(field, token), IndexRecordOption::WithFreqs));
                     match by_position.iter_mut().find(|(p, _)| *p == position) {
                         Some((_, forms)) => forms.push(query),
                         None => by_position.push((position, vec![query])),
@@ -534,8 +556,8 @@ impl Index {
             _ => {
                 let first = tokens[0].0;
                 let terms: Vec<(usize, Term)> = tokens
-                    .into_iter()
-                    .map(|(position, token)| (position.saturating_sub(first), self.term(field, &token)))
+                    .iter()
+                    .map(|(position, token)| (position.saturating_sub(first), self.term(field, token)))
                     .collect();
                 Some(Box::new(PhraseQuery::new_with_offset(terms)))
             }

@@ -208,7 +208,7 @@ async fn search(
         return request.page(StatusCode::OK, "search.html", &SearchPage { frame, results: None });
     }
     let searching = params.clone();
-    let found = blocking(move || run_search(&library, &searching)).await;
+    let found = crate::api::searching(move || run_search(&library, &searching)).await;
     match found {
         Ok((results, hits)) => {
             let results = Results::build(lang, &here, &params, &results, &hits);
