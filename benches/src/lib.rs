@@ -4,6 +4,11 @@
 
 pub mod quality;
 
+/// The `shiori` binary's allocator, so that the benches measure what the server runs
+/// (every bench and command of this crate links this library).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU32, Ordering};
 
