@@ -57,6 +57,13 @@ pub struct BibDocument {
     pub languages: Vec<String>,
     /// Material type from Leader/06-07.
     pub material: &'static str,
+    /// Codes of the branches holding a copy (withdrawn copies left out). Read from the
+    /// catalogue's items, not from the MARC record: empty until
+    /// [`BibDocument::set_availability`].
+    pub branches: Vec<String>,
+    /// Codes of the branches where a copy can be borrowed now (on the shelf, not a
+    /// reference copy; not lent, set aside on the hold shelf or in transit).
+    pub available_at: Vec<String>,
 }
 
 /// The role of an 880 field, read from its $6 and its text.
@@ -265,6 +272,14 @@ impl BibDocument {
             None => doc.title = main_title.nfc().collect(),
         }
         doc
+    }
+
+    /// Sets where the record's copies are and where one can be borrowed now, from the
+    /// catalogue's availability of the record.
+    pub fn set_availability(&mut self, availability: &catalogue::Availability) {
+        self.branches = availability.branches.iter().map(|b| b.branch.clone()).collect();
+        self.available_at =
+            availability.branches.iter().filter(|b| b.available > 0).map(|b| b.branch.clone()).collect();
     }
 }
 

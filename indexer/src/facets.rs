@@ -1,12 +1,15 @@
 //! Facets: NDC first-level class (with its Japanese label), language, material type,
-//! decade, author and subject, counted over all hits of a search.
+//! decade, author, subject, holding branch and availability now, counted over all hits of
+//! a search.
 //!
 //! All facet values of a record are in one multi-valued string fast field, `facet`, each
-//! prefixed with its kind (`a\u{1}夏目漱石`, `d\u{1}1910`, `l\u{1}jpn`, `m\u{1}book`,
-//! `n\u{1}9`, `s\u{1}図書館`), so a hit costs one column lookup and a few array increments:
-//! per segment, the hits' term ordinals are counted in a dense array (the values of a kind
-//! are one range of ordinals, the dictionary being sorted), and only the values that end
-//! up in the top N are turned back into strings. Filters are terms of the same field.
+//! prefixed with its kind (`a\u{1}夏目漱石`, `b\u{1}chuo`, `d\u{1}1910`, `l\u{1}jpn`,
+//! `m\u{1}book`, `n\u{1}9`, `s\u{1}図書館`, `v\u{1}*`), so a hit costs one column lookup and
+//! a few array increments: per segment, the hits' term ordinals are counted in a dense
+//! array (the values of a kind are one range of ordinals, the dictionary being sorted),
+//! and only the values that end up in the top N are turned back into strings. Filters are
+//! terms of the same field. Branch and availability values are branch codes (and `*`,
+//! [`ANYWHERE`]); the HTTP layer names them ([`FacetCounts::name_branches`]).
 //! tantivy's hierarchical `FacetCollector` instead resolved every value with a non-zero
 //! count through its compressed dictionary (a new zstd context per value) and streamed the
 //! whole facet dictionary on every query: 42 ms p50 / 310 ms p99 on 250k LC records.
@@ -47,8 +50,15 @@ pub fn ndc_label(class: &str) -> Option<&'static str> {
     NDC_CLASSES.iter().find(|(c, _, _)| *c == class).map(|(_, ja, _)| *ja)
 }
 
+/// The availability value of a record with a copy that can be borrowed now at any branch
+/// (the other availability values are the codes of the branches where one can).
+pub const ANYWHERE: &str = "*";
+
 /// At most this many authors and subjects of a record become facets.
 const PER_RECORD: usize = 3;
+
+/// The label of [`ANYWHERE`] until the HTTP layer names it in the reader's language.
+const ANYWHERE_LABEL: &str = "すべての館";
 
 /// The name of the facet field.
 pub(crate) const FIELD: &str = "facet";
@@ -59,24 +69,39 @@ const SEPARATOR: char = '\u{1}';
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Kind {
     Author,
+    /// A branch holding a copy.
+    Branch,
     Decade,
     Lang,
     Material,
     Ndc,
     Subject,
+    /// A copy can be borrowed now: [`ANYWHERE`], and the code of each branch where one can.
+    Available,
 }
 
 impl Kind {
-    const ALL: [Kind; 6] = [Kind::Author, Kind::Decade, Kind::Lang, Kind::Material, Kind::Ndc, Kind::Subject];
+    const ALL: [Kind; 8] = [
+        Kind::Author,
+        Kind::Branch,
+        Kind::Decade,
+        Kind::Lang,
+        Kind::Material,
+        Kind::Ndc,
+        Kind::Subject,
+        Kind::Available,
+    ];
 
     fn prefix(self) -> char {
         match self {
             Kind::Author => 'a',
+            Kind::Branch => 'b',
             Kind::Decade => 'd',
             Kind::Lang => 'l',
             Kind::Material => 'm',
             Kind::Ndc => 'n',
             Kind::Subject => 's',
+            Kind::Available => 'v',
         }
     }
 
@@ -90,7 +115,8 @@ impl Kind {
     /// Values returned.
     fn top(self) -> usize {
         match self {
-            Kind::Decade => 30,
+            // Every branch of a library system (a city has one to a few dozen).
+            Kind::Decade | Kind::Branch | Kind::Available => 30,
             _ => 10,
         }
     }
@@ -123,12 +149,38 @@ pub(crate) fn facet_terms(doc: &BibDocument) -> Vec<String> {
         let heading = subject.split(" -- ").next().unwrap_or(subject);
         push_new(&mut out, term(Kind::Subject, heading));
     }
+    for branch in &doc.branches {
+        push_new(&mut out, term(Kind::Branch, branch));
+    }
+    if !doc.available_at.is_empty() {
+        push_new(&mut out, term(Kind::Available, ANYWHERE));
+    }
+    for branch in &doc.available_at {
+        push_new(&mut out, term(Kind::Available, branch));
+    }
     out
 }
 
 fn push_new(list: &mut Vec<String>, value: String) {
     if !list.contains(&value) {
         list.push(value);
+    }
+}
+
+impl FacetCounts {
+    /// Labels the values of the branch and availability facets: `name` gives the name of
+    /// a branch code (the HTTP layer reads the names from the catalogue, in the reader's
+    /// language; the index holds codes only, as branches are renamed without a change of
+    /// any record) and `anywhere` is the label of [`ANYWHERE`]. A code without a name
+    /// keeps its code as its label.
+    pub fn name_branches(&mut self, name: impl Fn(&str) -> Option<String>, anywhere: &str) {
+        for count in self.branch.iter_mut().chain(self.available.iter_mut()) {
+            count.label = if count.value == ANYWHERE {
+                anywhere.to_string()
+            } else {
+                name(&count.value).unwrap_or_else(|| count.value.clone())
+            };
+        }
     }
 }
 
@@ -139,7 +191,7 @@ struct Terms {
     /// End of each term in `text`; term `i` starts where term `i - 1` ends.
     ends: Vec<u32>,
     /// The ordinals of each kind's values (the dictionary is sorted, so they are a range).
-    kinds: [std::ops::Range<u32>; 6],
+    kinds: [std::ops::Range<u32>; Kind::ALL.len()],
 }
 
 impl Terms {
@@ -464,17 +516,20 @@ fn count(fruits: &mut [SegmentFacets]) -> FacetCounts {
             let value = key_text(terms, key).split_once(SEPARATOR).map_or("", |(_, value)| value).to_string();
             let label = match top.kind {
                 Kind::Ndc => ndc_label(&value).unwrap_or(&value).to_string(),
+                Kind::Available if value == ANYWHERE => ANYWHERE_LABEL.to_string(),
                 _ => value.clone(),
             };
             FacetCount { value, label, count }
         });
         let list = match top.kind {
             Kind::Author => &mut out.author,
+            Kind::Branch => &mut out.branch,
             Kind::Decade => &mut out.decade,
             Kind::Lang => &mut out.lang,
             Kind::Material => &mut out.material,
             Kind::Ndc => &mut out.ndc,
             Kind::Subject => &mut out.subject,
+            Kind::Available => &mut out.available,
         };
         list.extend(values);
     }

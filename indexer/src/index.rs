@@ -35,7 +35,8 @@ const PAGE: usize = 2_000;
 /// What an index holds beyond its schema: how texts are analysed into the views, what
 /// the facet fields contain. An index of another format is never read (its payload says
 /// which it is; indexes from before this marker have none): it is rebuilt.
-const FORMAT: u32 = 2;
+/// 3: the holding-branch and availability facets.
+const FORMAT: u32 = 3;
 
 /// A tenant's search index.
 pub struct Index {
@@ -178,9 +179,13 @@ impl Index {
             let page = catalogue.bibs_after(after, PAGE)?;
             let Some(last) = page.last() else { break };
             after = Some(last.id);
+            // The page's copies in one read transaction: a lookup per record without any.
+            let ids: Vec<u64> = page.iter().map(|bib| bib.id).collect();
+            let availability = catalogue.availabilities(&ids)?;
             let docs: Vec<RecordDocument> = page
                 .par_iter()
-                .filter_map(|bib| bib.record().ok().map(|r| document(&fields, &analyzer, bib.id, &r)))
+                .zip(availability.par_iter())
+                .filter_map(|(bib, copies)| bib.record().ok().map(|r| document(&fields, &analyzer, bib.id, &r, copies)))
                 .collect();
             for doc in docs {
                 writer.add_document(doc)?;
@@ -262,11 +267,15 @@ impl Index {
             *guard = Some(self.inner.writer_with_num_threads(1, WRITER_MEMORY)?);
         }
         let Some(writer) = guard.as_mut() else { return Err(Error::Index("no index writer".into())) };
-        for &bib in &bibs {
+        // Every kind of change re-reads the copies too: a checkout, checkin, hold or item
+        // change (`ChangeKind::Holdings`) changes nothing else of the document.
+        let ids: Vec<u64> = bibs.iter().copied().collect();
+        let availability = catalogue.availabilities(&ids)?;
+        for (&bib, copies) in ids.iter().zip(&availability) {
             writer.delete_term(Term::from_field_u64(self.fields.id, bib));
             if let Some(stored) = catalogue.get(bib)? {
                 let record = stored.record()?;
-                writer.add_document(document(&self.fields, &self.analyzer, bib, &record))?;
+                writer.add_document(document(&self.fields, &self.analyzer, bib, &record, copies))?;
             }
         }
         let mut commit = writer.prepare_commit()?;
@@ -303,14 +312,17 @@ fn rebuild_writer_budget() -> (usize, usize) {
     (threads, threads * 2_000_000_000)
 }
 
-/// The tantivy document of one catalogue record; each of its texts is analysed once.
+/// The tantivy document of one catalogue record and its copies; each of its texts is
+/// analysed once.
 pub(crate) fn document(
     fields: &Fields,
     analyzer: &JapaneseAnalyzer,
     id: u64,
     record: &catalogue::Record,
+    copies: &catalogue::Availability,
 ) -> RecordDocument {
-    let doc = BibDocument::from_record(id, record);
+    let mut doc = BibDocument::from_record(id, record);
+    doc.set_availability(copies);
     let mut analyses = Analyses::new(analyzer);
     let title = analyses.get(&doc.title);
     let title = title.analysis.as_ref();

@@ -31,7 +31,7 @@ mod tokenizer;
 
 pub use document::BibDocument;
 pub use error::{Error, Result};
-pub use facets::{NDC_CLASSES, ndc_label};
+pub use facets::{ANYWHERE, NDC_CLASSES, ndc_label};
 pub use follow::follow;
 pub use index::{Applied, Index, RebuildReport};
 pub use query::parse::{QueryError, QueryNode, SearchField, parse_query};

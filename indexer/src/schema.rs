@@ -471,7 +471,8 @@ mod tests {
         let mut pre_writer: IndexWriter<RecordDocument> = pre.writer_with_num_threads(1, 100_000_000).unwrap();
         let mut plain_writer: IndexWriter<TantivyDocument> = plain.writer_with_num_threads(1, 100_000_000).unwrap();
         for (id, record) in records.iter().enumerate() {
-            let doc = crate::index::document(&fields, &analyzer, id as u64, record);
+            let doc =
+                crate::index::document(&fields, &analyzer, id as u64, record, &catalogue::Availability::default());
             plain_writer.add_document(as_plain_text(&doc)).unwrap();
             pre_writer.add_document(doc).unwrap();
         }

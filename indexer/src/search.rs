@@ -78,6 +78,11 @@ pub struct Filters {
     pub author: Option<String>,
     /// A subject heading exactly as faceted.
     pub subject: Option<String>,
+    /// The code of a branch holding a copy.
+    pub branch: Option<String>,
+    /// A copy can be borrowed now: anywhere ([`ANYWHERE`](crate::ANYWHERE), `*`) or at
+    /// the branch with this code.
+    pub available: Option<String>,
 }
 
 /// One search.
@@ -155,7 +160,7 @@ pub struct Hit {
 pub struct FacetCount {
     /// The value to filter on.
     pub value: String,
-    /// What to show (the Japanese label of an NDC class, else the value).
+    /// What to show (the Japanese label of an NDC class, a branch's name, else the value).
     pub label: String,
     /// Hits with this value.
     pub count: u64,
@@ -176,6 +181,12 @@ pub struct FacetCounts {
     pub author: Vec<FacetCount>,
     /// Subjects.
     pub subject: Vec<FacetCount>,
+    /// Branches holding a copy, by branch code (labelled with branch names by
+    /// [`FacetCounts::name_branches`]).
+    pub branch: Vec<FacetCount>,
+    /// Where a copy can be borrowed now: [`ANYWHERE`](crate::ANYWHERE) first, then by
+    /// branch code.
+    pub available: Vec<FacetCount>,
 }
 
 /// The answer to a search.
@@ -316,6 +327,8 @@ impl Index {
             (Kind::Material, &filters.material),
             (Kind::Author, &filters.author),
             (Kind::Subject, &filters.subject),
+            (Kind::Branch, &filters.branch),
+            (Kind::Available, &filters.available),
         ];
         for (kind, value) in selections {
             if let Some(value) = value {

@@ -69,7 +69,8 @@ pub(crate) fn mode_name(mode: MatchMode) -> &'static str {
 }
 
 /// The filter names a URL may use.
-pub(crate) const FILTER_NAMES: [&str; 7] = ["ndc", "lang", "material", "year", "decade", "author", "subject"];
+pub(crate) const FILTER_NAMES: [&str; 9] =
+    ["ndc", "lang", "material", "year", "decade", "author", "subject", "branch", "available"];
 
 impl SearchParams {
     /// Parses a raw query string. Unknown parameters are ignored (browsers and widgets add
@@ -133,6 +134,9 @@ impl SearchParams {
                     if matches!(key, "year" | "decade") {
                         year_range(key, val)?;
                     }
+                    if matches!(key, "branch" | "available") {
+                        branch_value(key, val)?;
+                    }
                     // A blank facet value selects nothing: the filter is left out.
                     if !val.trim().is_empty() {
                         params.filters.push((key.to_owned(), val.to_owned()));
@@ -165,6 +169,8 @@ impl SearchParams {
                 "material" => filters.material = Some(value.to_owned()),
                 "author" => filters.author = Some(value.to_owned()),
                 "subject" => filters.subject = Some(value.to_owned()),
+                "branch" => filters.branch = Some(branch_value(key, value)?),
+                "available" => filters.available = Some(branch_value(key, value)?),
                 "year" | "decade" => {
                     let (from, to) = year_range(key, value)?;
                     filters.year_from = from.or(filters.year_from);
@@ -242,6 +248,20 @@ fn bad_value(name: &str, value: &str, allowed: &str) -> ApiError {
     )
 }
 
+/// A branch code as the catalogue allows them (1 to 32 lowercase ASCII letters, digits and
+/// '-'), or for `available` also `*`, a copy in at any branch. Nothing else, not even
+/// spaces: what the API document says.
+fn branch_value(key: &str, value: &str) -> Result<String, ApiError> {
+    let code = !value.is_empty()
+        && value.len() <= 32
+        && value.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
+    if code || (key == "available" && value == indexer::ANYWHERE) {
+        return Ok(value.to_owned());
+    }
+    let allowed = if key == "available" { "available:*, available:<branch code>" } else { "branch:<branch code>" };
+    Err(bad_value("filter", &format!("{key}:{value}"), allowed))
+}
+
 /// `1990-2000`, `1990-`, `-2000`, `1990` (one year) or, for `decade`, `1990` (1990–1999).
 fn year_range(key: &str, value: &str) -> Result<(Option<i64>, Option<i64>), ApiError> {
     let bad = || bad_value("filter", &format!("{key}:{value}"), "year:1990-2000, year:1990-, year:-2000, decade:1990");
@@ -298,6 +318,21 @@ mod tests {
             assert_eq!(SearchParams::from_query(Some(bad)).unwrap_err().code, "bad_parameter", "{bad}");
         }
         assert!(SearchParams::from_query(Some("filter=ndc:%20")).unwrap().filters.is_empty());
+        let held =
+            SearchParams::from_query(Some("filter=branch:kita-2&filter=available:*")).unwrap().request().unwrap();
+        assert_eq!((held.filters.branch.as_deref(), held.filters.available.as_deref()), (Some("kita-2"), Some("*")));
+        let at = SearchParams::from_query(Some("filter=available:chuo")).unwrap().request().unwrap();
+        assert_eq!(at.filters.available.as_deref(), Some("chuo"));
+        for bad in [
+            "filter=branch:*",
+            "filter=branch:Chuo",
+            "filter=branch:%20",
+            "filter=available:%20chuo",
+            "filter=branch:%E4%B8%AD%E5%A4%AE",
+            "filter=available:a_b",
+        ] {
+            assert_eq!(SearchParams::from_query(Some(bad)).unwrap_err().code, "bad_parameter", "{bad}");
+        }
         let long = format!("q={}", "あ".repeat(MAX_QUERY_CHARS + 1));
         assert_eq!(SearchParams::from_query(Some(&long)).unwrap_err().code, "query_too_long");
     }

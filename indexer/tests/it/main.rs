@@ -3,6 +3,7 @@
 // Test code may unwrap: a panic is a failing test with its message.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod holdings;
 mod mapping;
 mod model;
 mod search;

@@ -40,6 +40,8 @@ fn a_japan_marc_record() {
             year: Some(2019),
             languages: vec!["jpn".into()],
             material: "book",
+            branches: vec![],
+            available_at: vec![],
         }
     );
 }

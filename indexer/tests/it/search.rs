@@ -657,6 +657,11 @@ fn an_index_of_another_format_is_refused_not_misread() {
     let mut commit = writer.prepare_commit().unwrap();
     commit.set_payload(r#"{"seq":3}"#);
     commit.commit().unwrap();
+    assert!(matches!(Index::open(&scratch.layout, &scratch.code, analyzer()), Err(Error::SchemaChanged(_))));
+    // Format 2 had no holding-branch and availability facets (issue #4): rebuilt too.
+    let mut commit = writer.prepare_commit().unwrap();
+    commit.set_payload(r#"{"seq":3,"format":2}"#);
+    commit.commit().unwrap();
     drop(writer);
     assert!(matches!(Index::open(&scratch.layout, &scratch.code, analyzer()), Err(Error::SchemaChanged(_))));
 }

@@ -307,6 +307,8 @@ fn filter_heading(lang: Lang, key: &str) -> &'static str {
         "lang" => text(lang, "facet_lang"),
         "material" => text(lang, "facet_material"),
         "author" => text(lang, "facet_author"),
+        "branch" => text(lang, "facet_branch"),
+        "available" => text(lang, "facet_available"),
         _ => text(lang, "facet_subject"),
     }
 }
@@ -321,6 +323,7 @@ fn filter_value_label(lang: Lang, key: &str, value: &str) -> String {
         "decade" => fill(text(lang, "decade_value"), &[value.to_owned()]),
         "lang" => language_name(lang, value),
         "material" => material_name(lang, value),
+        "available" if value.trim() == indexer::ANYWHERE => lang.pick("すべての館", "Any branch").to_owned(),
         _ => value.to_owned(),
     }
 }
@@ -364,7 +367,11 @@ impl Results {
             .iter()
             .enumerate()
             .map(|(i, (key, value))| {
-                let label = format!("{}: {}", filter_heading(lang, key), filter_value_label(lang, key, value));
+                let value = match named(&results.facets, key, value.trim()) {
+                    Some(name) => name.to_owned(),
+                    None => filter_value_label(lang, key, value),
+                };
+                let label = format!("{}: {}", filter_heading(lang, key), value);
                 Chip {
                     remove: link(params.url_with(None, None, Some(i))),
                     remove_label: fill(text(lang, "remove_filter"), std::slice::from_ref(&label)),
@@ -424,7 +431,9 @@ fn facet_groups(
     facets: &FacetCounts,
     link: &dyn Fn(String) -> String,
 ) -> Vec<FacetGroup> {
-    let groups: [(&'static str, &Vec<FacetCount>); 6] = [
+    let groups: [(&'static str, &Vec<FacetCount>); 8] = [
+        ("available", &facets.available),
+        ("branch", &facets.branch),
         ("ndc", &facets.ndc),
         ("decade", &facets.decade),
         ("lang", &facets.lang),
@@ -446,7 +455,10 @@ fn facet_groups(
                 .map(|count| {
                     let active = params.filters.iter().position(|(k, v)| k == name && v.trim() == count.value);
                     FacetLink {
-                        label: filter_value_label(lang, name, &count.value),
+                        label: match named(facets, name, &count.value) {
+                            Some(label) => label.to_owned(),
+                            None => filter_value_label(lang, name, &count.value),
+                        },
                         count: grouped(count.count),
                         url: link(match active {
                             Some(i) => params.url_with(None, None, Some(i)),
@@ -459,6 +471,17 @@ fn facet_groups(
             FacetGroup { name, heading: filter_heading(lang, name), values }
         })
         .collect()
+}
+
+/// The name of a branch facet value (`branch` or `available`), as the search labelled it
+/// (the index holds codes; the names come from the catalogue).
+fn named<'f>(facets: &'f FacetCounts, key: &str, value: &str) -> Option<&'f str> {
+    let counts = match key {
+        "branch" => &facets.branch,
+        "available" => &facets.available,
+        _ => return None,
+    };
+    counts.iter().find(|count| count.value == value).map(|count| count.label.as_str())
 }
 
 fn paging(lang: Lang, params: &SearchParams, total: usize, link: &dyn Fn(String) -> String) -> Option<Paging> {

@@ -82,6 +82,60 @@ async fn search_finds_japanese_records_with_facets_and_paging() {
     }
 }
 
+/// Issue #4: the holding-branch and availability facets, their filters and their labels.
+#[tokio::test]
+async fn branch_and_availability_facets_filter_and_name_the_branches() {
+    let data = TestData::new("api-branches");
+    let catalogue = data.tenant("tosho", "栞市立図書館", &[JAPAN_MARC]);
+    let bib = crate::support::copies_at_two_branches(&catalogue);
+    drop(catalogue);
+    let app = search_api::router(data.state());
+    // これからの本の話をしよう as the exact title.
+    let title =
+        "%E3%81%93%E3%82%8C%E3%81%8B%E3%82%89%E3%81%AE%E6%9C%AC%E3%81%AE%E8%A9%B1%E3%82%92%E3%81%97%E3%82%88%E3%81%86";
+    let search = |more: &str| format!("/api/v1/tosho/search?q={title}&mode=exact{more}");
+    let facet = |found: &Value, name: &str| -> Vec<(String, String, u64)> {
+        let values = found["facets"][name].as_array().unwrap_or_else(|| panic!("no {name} facet: {found}"));
+        values
+            .iter()
+            .map(|v| {
+                (v["value"].as_str().unwrap().into(), v["label"].as_str().unwrap().into(), v["count"].as_u64().unwrap())
+            })
+            .collect()
+    };
+    let owned = |list: &[(&str, &str, u64)]| -> Vec<(String, String, u64)> {
+        list.iter().map(|(v, l, c)| (v.to_string(), l.to_string(), *c)).collect()
+    };
+
+    let (status, _, body) = get(&app, &search("")).await;
+    assert_eq!(status, StatusCode::OK, "{}", String::from_utf8_lossy(&body));
+    let found = json(&body);
+    assert_eq!(found["hits"][0]["id"], bib, "{found}");
+    assert_eq!(facet(&found, "branch"), owned(&[("chuo", "中央図書館", 1), ("kita", "北分館", 1)]));
+    assert_eq!(facet(&found, "available"), owned(&[("*", "すべての館", 1), ("chuo", "中央図書館", 1)]));
+    let (_, _, body) = get(&app, &search("&lang=en")).await;
+    let english = json(&body);
+    assert_eq!(facet(&english, "branch"), owned(&[("chuo", "Central Library", 1), ("kita", "North Branch", 1)]));
+    assert_eq!(facet(&english, "available"), owned(&[("*", "Any branch", 1), ("chuo", "Central Library", 1)]));
+
+    // Filters: held at kita, but in only at chuo.
+    for (filter, total) in [("branch:kita", 1), ("available:*", 1), ("available:chuo", 1), ("available:kita", 0)] {
+        let (status, _, body) = get(&app, &search(&format!("&filter={filter}"))).await;
+        assert_eq!(status, StatusCode::OK, "{filter}: {}", String::from_utf8_lossy(&body));
+        assert_eq!(json(&body)["total"], total, "{filter}");
+    }
+    // Across the library, only this record has a copy in.
+    let (_, _, body) = get(&app, "/api/v1/tosho/search?q=%E5%9B%B3%E6%9B%B8%E9%A4%A8&filter=available:*").await;
+    assert_eq!(json(&body)["total"], 0, "図書館 finds no record with a copy in");
+
+    for bad in ["branch:Chuo", "branch:*", "branch:%E4%B8%AD%E5%A4%AE", "available:a_b", "available:%20chuo"] {
+        let (status, content_type, body) = get(&app, &search(&format!("&filter={bad}"))).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{bad}: {}", String::from_utf8_lossy(&body));
+        assert_eq!(content_type, "application/problem+json", "{bad}");
+        assert_eq!(json(&body)["code"], "bad_parameter", "{bad}");
+    }
+}
+
 #[tokio::test]
 async fn bad_input_is_a_4xx_problem_never_a_500() {
     let data = TestData::new("api-bad");
