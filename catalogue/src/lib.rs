@@ -117,8 +117,9 @@ pub use backup::{
 };
 pub use circulation::{
     Availability, Branch, BranchAvailability, CheckinOutcome, ClosedDay, Hold, HoldState, Holding, Item, ItemStatus,
-    Loan, LoanPolicy, MonthlyLoans, NewItem, NewPatron, Notice, NoticeKind, Patron, PatronCategory, ReadingEntry,
-    RowRejection, RowReport, TitleLoans,
+    Loan, LoanPolicy, MonthlyLoans, NewItem, NewPatron, Notice, NoticeKind, PATRON_SESSION_ABSOLUTE_TIMEOUT,
+    PATRON_SESSION_IDLE_TIMEOUT, Patron, PatronCategory, PatronLoginOutcome, PatronSession, ReadingEntry, RowRejection,
+    RowReport, TitleLoans,
 };
 pub use error::{Error, ErrorKind, Result};
 pub use export::{ExportFormat, export, marcxml_record};

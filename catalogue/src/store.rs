@@ -26,8 +26,9 @@ const CHANGES: TableDefinition<'_, u64, (u64, u8)> = TableDefinition::new("chang
 
 /// The newest catalogue schema this binary reads and writes: 1 the records and the change
 /// feed, 2 adds circulation (branches, items, patrons, loans), 3 loan rules, calendars,
-/// holds, the outbox of notices, reading records and monthly loan counters.
-pub const SCHEMA_VERSION: u64 = 3;
+/// holds, the outbox of notices, reading records and monthly loan counters, 4 patrons' OPAC
+/// passwords and sessions.
+pub const SCHEMA_VERSION: u64 = 4;
 
 /// What happened to a record in the feed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -185,6 +186,12 @@ impl Catalogue {
                 // of patrons and loans have defaults (no contact or class, no reading
                 // record, no overdue notice sent yet).
                 txn.open_table(META)?.insert("schema_version", 3)?;
+            }
+            if version < 4 {
+                // 3 -> 4: patrons' OPAC passwords, login failures and sessions. Their
+                // tables, created just above, start empty: no patron can log in until a
+                // librarian sets a password.
+                txn.open_table(META)?.insert("schema_version", 4)?;
             }
         }
         txn.commit()?;

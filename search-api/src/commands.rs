@@ -366,7 +366,12 @@ pub(crate) fn serve(config: Option<&Path>, overrides: search_api::Overrides, dem
         let demo_staff = tokio::task::spawn_blocking(move || -> anyhow::Result<_> {
             if demo {
                 let code: TenantCode = search_api::demo::DEMO_TENANT.parse()?;
-                Ok(Some(system.ensure_demo_staff(&code)?))
+                let mut credentials = system.ensure_demo_staff(&code)?;
+                credentials.patron_card = Some(search_api::demo::DEMO_PATRON_CARD.to_owned());
+                credentials.patron_password =
+                    Some(catalogue::SecretString::new(search_api::demo::DEMO_PATRON_PASSWORD));
+                system.save_demo_credentials(&credentials)?;
+                Ok(Some(credentials))
             } else {
                 let removed = system.remove_demo_staff()?;
                 if removed > 0 {
@@ -398,6 +403,11 @@ pub(crate) fn serve(config: Option<&Path>, overrides: search_api::Overrides, dem
                 println!("    username:    {}", demo.username);
                 println!("    password:    {}", demo.password.expose());
                 println!("    TOTP secret: {}  (add it to an authenticator app)", demo.totp_secret.expose());
+                println!("  Demo patron login (OPAC): {base}/{}/my/login", demo.tenant);
+                if let (Some(card), Some(password)) = (&demo.patron_card, &demo.patron_password) {
+                    println!("    card number: {card}");
+                    println!("    password:    {}", password.expose());
+                }
                 println!("    (also in {})", layout.demo_credentials_file().display());
             }
         })
@@ -507,5 +517,112 @@ pub(crate) fn restore(data: &Path, tenant: &str, generation: Option<&str>, yes: 
         }),
     );
     audit(&system, Some(&code), event)?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// A circulation command.
+pub(crate) enum Circ {
+    Checkout { item: String, patron: String },
+    Checkin { item: String, branch: Option<String> },
+    Renew { item: String },
+    Hold { bib: u64, patron: String, pickup: String },
+    HoldCancel { id: u64 },
+    Daily,
+}
+
+/// `shiori circ …`: on the files directly, with the server stopped. Audit lines name the
+/// item or the hold, never the patron.
+pub(crate) fn circ(data: &Path, tenant: &str, op: Circ) -> anyhow::Result<ExitCode> {
+    let layout = DataLayout::new(data);
+    let system = System::open(&layout).with_context(|| {
+        format!(
+            "opening {}: is `shiori serve` running on this data folder? While it runs it owns the files: \
+             use the staff API (POST /api/v1/{tenant}/circulation/…) or the desk page /{tenant}/staff/desk, \
+             or stop the server",
+            layout.system_file().display()
+        )
+    })?;
+    let code = registered(&system, tenant)?;
+    let catalogue = Catalogue::open(&layout, &code)?;
+    let now = jiff::Timestamp::now();
+    let refused = |err: catalogue::Error| -> anyhow::Error {
+        match err.message_ja() {
+            Some(ja) => anyhow::anyhow!("{err} ({ja})"),
+            None => err.into(),
+        }
+    };
+    let (action, target, after) = match op {
+        Circ::Checkout { item, patron } => {
+            let loan = catalogue.checkout(&item, &patron, now).map_err(refused)?;
+            println!("lent {item} to {}: due {} (JST)", patron.trim(), loan.due);
+            (
+                "circulation.checkout",
+                format!("item {}", item.trim()),
+                serde_json::json!({ "due": loan.due.to_string() }),
+            )
+        }
+        Circ::Checkin { item, branch } => {
+            let outcome = match branch.as_deref() {
+                Some(branch) => catalogue.checkin_at(&item, branch, now),
+                None => catalogue.checkin(&item, now),
+            }
+            .map_err(refused)?;
+            let mut said = format!("checked in {}: now {}", outcome.item.barcode, outcome.item.status.as_str());
+            if outcome.days_overdue > 0 {
+                said.push_str(&format!(", {} days overdue", outcome.days_overdue));
+            }
+            if let Some(hold) = &outcome.hold {
+                let card = catalogue.patron(hold.patron_id)?.map(|p| p.card).unwrap_or_default();
+                said.push_str(&format!(", set aside for hold {} (card {card}, {})", hold.id, hold.state.as_str()));
+            }
+            if let Some(destination) = &outcome.destination {
+                said.push_str(&format!(", send it to {destination}"));
+            }
+            println!("{said}");
+            let after = serde_json::json!({
+                "previous_status": outcome.previous_status.as_str(),
+                "status": outcome.item.status.as_str(),
+                "hold": outcome.hold.as_ref().map(|h| h.id),
+            });
+            ("circulation.checkin", format!("item {}", outcome.item.barcode), after)
+        }
+        Circ::Renew { item } => {
+            let loan = catalogue.renew(&item, now).map_err(refused)?;
+            println!("renewed {}: due {} (JST), renewal {}", item.trim(), loan.due, loan.renewals);
+            let after = serde_json::json!({ "due": loan.due.to_string(), "renewals": loan.renewals });
+            ("circulation.renew", format!("item {}", item.trim()), after)
+        }
+        Circ::Hold { bib, patron, pickup } => {
+            let hold = catalogue.place_hold(bib, &patron, &pickup, now).map_err(refused)?;
+            let queue = catalogue.holds_of_bib(bib)?.len();
+            println!(
+                "placed hold {} on record {bib} for {}: pickup at {}, number {queue} in line",
+                hold.id,
+                patron.trim(),
+                hold.pickup_branch
+            );
+            (
+                "hold.place",
+                format!("hold {}", hold.id),
+                serde_json::json!({ "bib_id": bib, "pickup_branch": hold.pickup_branch }),
+            )
+        }
+        Circ::HoldCancel { id } => {
+            let hold = catalogue.cancel_hold(id, now).map_err(refused)?;
+            println!("cancelled hold {id} on record {}", hold.bib_id);
+            ("hold.cancel", format!("hold {id}"), serde_json::json!({ "bib_id": hold.bib_id }))
+        }
+        Circ::Daily => {
+            let expired = catalogue.expire_holds(now)?;
+            let notices = catalogue.notify_overdue(now)?;
+            println!("{} hold(s) expired, {} overdue notice(s) written", expired.len(), notices.len());
+            let after = serde_json::json!({
+                "holds_expired": expired.iter().map(|h| h.id).collect::<Vec<_>>(),
+                "overdue_notices": notices.len(),
+            });
+            ("circulation.daily", "holds and notices".to_owned(), after)
+        }
+    };
+    audit(&system, Some(&code), AuditEvent::new(cli_principal(), action, target).after(after))?;
     Ok(ExitCode::SUCCESS)
 }

@@ -27,6 +27,12 @@ const LOANS: &str = include_str!("../../fixtures/demo/loans.tsv");
 
 const MARKER: &str = "demo-complete";
 
+/// The demo patron printed with the demo credentials (every demo patron has the same
+/// password, so any card of `fixtures/demo/patrons.tsv` logs in to the OPAC).
+pub const DEMO_PATRON_CARD: &str = "2000000001";
+/// The demo patrons' OPAC password: known, like everything of demo mode.
+pub const DEMO_PATRON_PASSWORD: &str = "shiori-demo-yomu";
+
 /// What setting up the demo found or did.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct DemoReport {
@@ -46,7 +52,10 @@ pub fn ensure(layout: &DataLayout) -> anyhow::Result<DemoReport> {
     let marker = layout.tenant_dir(&code).join(MARKER);
     let system = System::open(layout)?;
     if marker.exists() {
-        let records = Catalogue::open(layout, &code)?.len()?;
+        let catalogue = Catalogue::open(layout, &code)?;
+        // A demo library made before patrons had passwords gets them now.
+        ensure_patron_passwords(&catalogue)?;
+        let records = catalogue.len()?;
         return Ok(DemoReport { existed: true, records, ..DemoReport::default() });
     }
     if system.tenant(&code)?.is_none() {
@@ -88,10 +97,25 @@ pub fn ensure(layout: &DataLayout) -> anyhow::Result<DemoReport> {
             loans += 1;
         }
     }
+    ensure_patron_passwords(&catalogue)?;
     let records = catalogue.len()?;
     let mut file = std::fs::File::create(&marker).with_context(|| format!("creating {}", marker.display()))?;
     writeln!(file, "demo library created {now}: {records} records, {} items, {loans} loans", items.read)?;
     Ok(DemoReport { existed: false, records, items: items.read, loans })
+}
+
+/// Gives every demo patron without a password [`DEMO_PATRON_PASSWORD`].
+fn ensure_patron_passwords(catalogue: &Catalogue) -> anyhow::Result<()> {
+    let now = jiff::Timestamp::now();
+    for row in rows(PATRONS) {
+        let [card] = columns(&row, "patrons.tsv")?;
+        if let Some(patron) = catalogue.patron_by_card(card)?
+            && !catalogue.patron_has_password(patron.id)?
+        {
+            catalogue.set_patron_password(card, DEMO_PATRON_PASSWORD, now)?;
+        }
+    }
+    Ok(())
 }
 
 /// The data lines of an embedded TSV (header and blank lines left out).

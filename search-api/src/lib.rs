@@ -15,6 +15,7 @@
 
 mod analyze;
 mod api;
+mod circulation;
 pub mod demo;
 mod error;
 mod holdings;
@@ -29,6 +30,7 @@ mod staff;
 
 pub use analyze::analysis_json;
 pub use api::openapi_document;
+pub use circulation::daily_circulation;
 pub use error::ApiError;
 pub use lang::Lang;
 pub use params::SearchParams;

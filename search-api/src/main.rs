@@ -79,7 +79,7 @@ enum Command {
     },
     /// Replace a library's catalogue by its latest backup (or --generation NAME), then
     /// rebuild its index. Run it with the server stopped. The replaced catalogue is kept
-    /// as backups/replaced-<time>.redb.
+    /// as `backups/replaced-<time>.redb`.
     Restore {
         /// The library.
         #[arg(long)]
@@ -90,6 +90,19 @@ enum Command {
         /// Do not ask to type the library's code again (asked only on a terminal).
         #[arg(long)]
         yes: bool,
+    },
+    /// Circulation at the desk, from the command line: checkout, checkin, renew, holds.
+    ///
+    /// These commands open the library's files directly, so run them with the server
+    /// stopped: while `shiori serve` runs it owns the files (redb is single-process) and the
+    /// command refuses with a message saying so. With the server running, use the staff
+    /// API (`POST /api/v1/{tenant}/circulation/checkout` …, with a Bearer token from
+    /// `POST /api/v1/{tenant}/auth/login`) or the desk pages (`/{tenant}/staff/desk`): this
+    /// command does not log in to the server for you, since that needs a staff member's
+    /// password and TOTP code.
+    Circ {
+        #[command(subcommand)]
+        command: CircCommand,
     },
     /// Rebuild a tenant's search index from its catalogue (in parallel) and swap it in.
     Reindex {
@@ -231,6 +244,74 @@ enum AdminCommand {
 }
 
 #[derive(Subcommand)]
+enum CircCommand {
+    /// Lend an item to a patron under the loan rules.
+    Checkout {
+        /// The library.
+        #[arg(long)]
+        tenant: String,
+        /// The item's barcode.
+        #[arg(long)]
+        item: String,
+        /// The patron's card number.
+        #[arg(long)]
+        patron: String,
+    },
+    /// Take an item back (and trap it for the first waiting hold of its record).
+    Checkin {
+        /// The library.
+        #[arg(long)]
+        tenant: String,
+        /// The item's barcode.
+        #[arg(long)]
+        item: String,
+        /// The branch of the desk [default: the item's own].
+        #[arg(long)]
+        branch: Option<String>,
+    },
+    /// Renew a loan.
+    Renew {
+        /// The library.
+        #[arg(long)]
+        tenant: String,
+        /// The item's barcode.
+        #[arg(long)]
+        item: String,
+    },
+    /// Place a hold on a record for a patron.
+    Hold {
+        /// The library.
+        #[arg(long)]
+        tenant: String,
+        /// The record's bib id.
+        #[arg(long)]
+        bib: u64,
+        /// The patron's card number.
+        #[arg(long)]
+        patron: String,
+        /// The branch where the patron picks it up.
+        #[arg(long)]
+        pickup: String,
+    },
+    /// Cancel a hold.
+    HoldCancel {
+        /// The library.
+        #[arg(long)]
+        tenant: String,
+        /// The hold's id.
+        #[arg(long)]
+        id: u64,
+    },
+    /// The daily work the server does by itself: expire holds past their ready-until date,
+    /// write overdue notices.
+    Daily {
+        /// The library.
+        #[arg(long)]
+        tenant: String,
+    },
+}
+
+#[derive(Subcommand)]
 enum StaffCommand {
     /// Create a staff account and print its one-time credentials (shown once).
     Create {
@@ -317,6 +398,19 @@ fn main() -> ExitCode {
         }
         Command::Import { tenant, files } => commands::import(&data, &tenant, &files),
         Command::Reindex { tenant } => commands::reindex(&data, &tenant),
+        Command::Circ { command } => {
+            let (tenant, op) = match command {
+                CircCommand::Checkout { tenant, item, patron } => (tenant, commands::Circ::Checkout { item, patron }),
+                CircCommand::Checkin { tenant, item, branch } => (tenant, commands::Circ::Checkin { item, branch }),
+                CircCommand::Renew { tenant, item } => (tenant, commands::Circ::Renew { item }),
+                CircCommand::Hold { tenant, bib, patron, pickup } => {
+                    (tenant, commands::Circ::Hold { bib, patron, pickup })
+                }
+                CircCommand::HoldCancel { tenant, id } => (tenant, commands::Circ::HoldCancel { id }),
+                CircCommand::Daily { tenant } => (tenant, commands::Circ::Daily),
+            };
+            commands::circ(&data, &tenant, op)
+        }
         Command::Backup { command: Some(BackupCommand::List { tenant }), .. } => commands::backup_list(&data, &tenant),
         Command::Backup { tenant, command: None } => commands::backup(&data, tenant.as_deref()),
         Command::Restore { tenant, generation, yes } => commands::restore(&data, &tenant, generation.as_deref(), yes),

@@ -449,12 +449,6 @@ fn place_in(txn: &WriteTransaction, bib_id: u64, card: &str, pickup: &str, now: 
     Ok(hold)
 }
 
-/// How many holds a record has (waiting, in transit or ready), from any transaction.
-pub(crate) fn hold_count(txn: &redb::ReadTransaction, bib_id: u64) -> Result<u32> {
-    let count = txn.open_multimap_table(HOLDS_BY_BIB)?.get(bib_id)?.len();
-    Ok(u32::try_from(count).unwrap_or(u32::MAX))
-}
-
 /// Creates the holds tables if they do not exist.
 pub(crate) fn create_tables(txn: &WriteTransaction) -> Result<()> {
     txn.open_table(HOLDS)?;

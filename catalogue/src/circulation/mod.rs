@@ -25,12 +25,14 @@
 mod availability;
 mod branch;
 mod calendar;
+mod desk;
 mod hold;
 mod import;
 mod item;
 mod loan;
 mod notice;
 mod patron;
+mod patron_login;
 mod policy;
 mod reading;
 
@@ -52,6 +54,9 @@ pub use item::{Item, ItemStatus, NewItem};
 pub use loan::{CheckinOutcome, Loan};
 pub use notice::{Notice, NoticeKind};
 pub use patron::{NewPatron, Patron, PatronCategory};
+pub use patron_login::{
+    PATRON_SESSION_ABSOLUTE_TIMEOUT, PATRON_SESSION_IDLE_TIMEOUT, PatronLoginOutcome, PatronSession,
+};
 pub use policy::LoanPolicy;
 pub use reading::{MonthlyLoans, ReadingEntry, TitleLoans};
 
@@ -100,13 +105,14 @@ const MAX_NUMBER_LEN: usize = 64;
 /// Longest free text accepted (names, locations, call numbers, block reasons).
 const MAX_TEXT_LEN: usize = 256;
 
-/// Creates the circulation tables (schema versions 2 and 3) if they do not exist.
+/// Creates the circulation tables (schema versions 2, 3 and 4) if they do not exist.
 pub(crate) fn create_tables(txn: &WriteTransaction) -> Result<()> {
     policy::create_table(txn)?;
     calendar::create_table(txn)?;
     hold::create_tables(txn)?;
     notice::create_table(txn)?;
     reading::create_tables(txn)?;
+    patron_login::create_tables(txn)?;
     txn.open_table(BRANCHES)?;
     txn.open_table(ITEMS)?;
     txn.open_table(ITEM_BY_BARCODE)?;

@@ -35,6 +35,13 @@ pub struct DemoCredentials {
     pub totp_secret: SecretString,
     /// The `otpauth://` URI of the secret.
     pub otpauth_uri: SecretString,
+    /// A demo patron's card number, for the OPAC's patron login (set by the server's demo
+    /// library, which owns the patrons).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub patron_card: Option<String>,
+    /// That patron's password.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub patron_password: Option<SecretString>,
 }
 
 impl System {
@@ -104,9 +111,17 @@ impl System {
             password: SecretString::new(password),
             totp_secret: enrolment.secret,
             otpauth_uri: enrolment.uri,
+            patron_card: None,
+            patron_password: None,
         };
         write_private(&path, &credentials)?;
         Ok(credentials)
+    }
+
+    /// Demo mode only: writes `DATA/demo-credentials.json` again with `credentials` (to add
+    /// the demo patron's login to the staff account's).
+    pub fn save_demo_credentials(&self, credentials: &DemoCredentials) -> Result<()> {
+        write_private(&self.layout.demo_credentials_file(), credentials)
     }
 
     /// Outside demo mode (call it when the server starts without `--demo`): deletes every

@@ -89,21 +89,24 @@ pub struct LoggedIn {
     pub recovery_codes_left: usize,
 }
 
+/// Consecutive failed attempts of one name, and the lock they engaged. Shared with the
+/// patrons' login (`circulation/patron_login.rs`), which counts per card number tried.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
-struct Failures {
+pub(crate) struct Failures {
     failures: u32,
     last_failure: Option<Timestamp>,
     locked_until: Option<Timestamp>,
 }
 
 impl Failures {
-    fn locked(&self, now: Timestamp) -> Option<Timestamp> {
+    /// The lock in force at `now`, if any.
+    pub(crate) fn locked(&self, now: Timestamp) -> Option<Timestamp> {
         self.locked_until.filter(|until| *until > now)
     }
 
     /// One more failure at `now`: from the fifth on, a lock of one minute doubling each
     /// time, up to an hour.
-    fn record(&mut self, now: Timestamp) {
+    pub(crate) fn record(&mut self, now: Timestamp) {
         if self.last_failure.is_some_and(|last| now.duration_since(last) > FAILURES_FORGOTTEN_AFTER) {
             self.failures = 0;
         }
@@ -137,6 +140,15 @@ fn record_failure(txn: &WriteTransaction, id: &AccountId, now: Timestamp) -> Res
 pub(crate) fn forget_failures(txn: &WriteTransaction, id: &AccountId) -> Result<()> {
     txn.open_table(LOGIN_FAILURES)?.remove(id.key())?;
     Ok(())
+}
+
+impl Failures {
+    /// Whether the count can be forgotten at `now`: no lock in force and no failure for a
+    /// day.
+    pub(crate) fn stale(&self, now: Timestamp) -> bool {
+        let old = self.last_failure.is_none_or(|t| now.duration_since(t) > FAILURES_FORGOTTEN_AFTER);
+        old && self.locked(now).is_none()
+    }
 }
 
 /// What the second factor turned out to be, checked against a snapshot of the account.

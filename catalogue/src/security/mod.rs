@@ -13,11 +13,11 @@ mod audit;
 mod clock;
 mod deletion;
 mod demo;
-mod login;
-mod password;
+pub(crate) mod login;
+pub(crate) mod password;
 mod roles;
-mod secret;
-mod sessions;
+pub(crate) mod secret;
+pub(crate) mod sessions;
 mod totp;
 
 pub use access::{ACCESS_LOG_RETENTION_DAYS, AccessEntry, AccessLogs, purge_access_logs};

@@ -41,7 +41,7 @@ const LAST_SEEN_GRANULARITY: SignedDuration = SignedDuration::from_mins(1);
 pub struct SessionToken([u8; 32]);
 
 impl SessionToken {
-    fn random() -> Result<Self> {
+    pub(crate) fn random() -> Result<Self> {
         random_bytes().map(Self)
     }
 

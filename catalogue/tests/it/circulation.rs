@@ -571,6 +571,66 @@ fn reopening_keeps_everything() {
 }
 
 /// The tables of version 2 (circulation): (tables, multimap tables).
+/// Issue 7: a patron's OPAC password, login, lockout per card tried, sessions that end at
+/// logout, after 15 idle minutes and when the password is set again, and the CSRF token.
+#[test]
+fn patron_passwords_logins_lockout_and_sessions() {
+    use catalogue::PatronLoginOutcome;
+    let lib = Library::new("patron-login");
+    let c = &lib.catalogue;
+    let minutes = |m: i64| now().checked_add(jiff::SignedDuration::from_mins(m)).unwrap();
+    assert!(matches!(c.set_patron_password("P0001", "short", now()), Err(Error::WeakPassword(_))));
+    assert!(matches!(c.set_patron_password("P0001", "P0001-and-more-text", now()), Err(Error::WeakPassword(_))));
+    assert!(matches!(c.set_patron_password("NOPE", "yomu-koto-ga-suki-42", now()), Err(Error::UnknownPatron(_))));
+    let patron = c.set_patron_password("P0001", "yomu-koto-ga-suki-42", now()).unwrap();
+    assert!(c.patron_has_password(patron.id).unwrap());
+
+    // No password, an unknown card, a wrong password: the same answer.
+    for (card, password) in [("P0002", "anything at all"), ("NOPE", "yomu-koto-ga-suki-42"), ("P0001", "wrong")] {
+        assert!(matches!(c.patron_login(card, password, None, now()).unwrap(), PatronLoginOutcome::WrongCredentials));
+    }
+    let PatronLoginOutcome::LoggedIn { token, session } =
+        c.patron_login(" P0001 ", "yomu-koto-ga-suki-42", None, now()).unwrap()
+    else {
+        panic!("not logged in")
+    };
+    assert_eq!(session.patron.id, patron.id);
+    assert!(session.check_csrf(session.csrf_token().expose()) && !session.check_csrf("0"));
+    assert!(c.patron_session(&token, minutes(14)).unwrap().is_some());
+    // Idle 15 minutes from the last request: gone.
+    assert!(c.patron_session(&token, minutes(30)).unwrap().is_none());
+
+    // Logging in again ends the session the browser came with.
+    let login = |previous, at| match c.patron_login("P0001", "yomu-koto-ga-suki-42", previous, at).unwrap() {
+        PatronLoginOutcome::LoggedIn { token, .. } => token,
+        other => panic!("{other:?}"),
+    };
+    let first = login(None, minutes(31));
+    let second = login(Some(&first), minutes(31));
+    assert!(c.patron_session(&first, minutes(31)).unwrap().is_none());
+    assert!(c.patron_logout(&second).unwrap());
+    assert!(c.patron_session(&second, minutes(31)).unwrap().is_none());
+    // Setting the password ends every session of the patron.
+    let third = login(None, minutes(32));
+    c.set_patron_password("P0001", "another-long-phrase-77", minutes(32)).unwrap();
+    assert!(c.patron_session(&third, minutes(32)).unwrap().is_none());
+
+    // Five failures lock the card, even against the right password, until the lock ends.
+    for _ in 0..4 {
+        assert!(matches!(
+            c.patron_login("P0001", "wrong", None, minutes(33)).unwrap(),
+            PatronLoginOutcome::WrongCredentials
+        ));
+    }
+    assert!(matches!(c.patron_login("P0001", "wrong", None, minutes(33)).unwrap(), PatronLoginOutcome::Locked { .. }));
+    let right = c.patron_login("P0001", "another-long-phrase-77", None, minutes(33)).unwrap();
+    assert!(matches!(right, PatronLoginOutcome::Locked { .. }));
+    assert!(c.patron_locked_until("P0001", minutes(33)).unwrap().is_some());
+    let right = c.patron_login("P0001", "another-long-phrase-77", None, minutes(35)).unwrap();
+    assert!(matches!(right, PatronLoginOutcome::LoggedIn { .. }));
+    assert_eq!(c.prune_patron_logins(minutes(24 * 60 * 2)).unwrap().0, 1);
+}
+
 fn circulation_tables() -> (Vec<&'static str>, Vec<&'static str>) {
     (
         vec!["branches", "items", "item_by_barcode", "patrons", "patron_by_card", "loans"],
@@ -586,6 +646,11 @@ pub(crate) fn version_3_tables() -> (Vec<&'static str>, Vec<&'static str>) {
     )
 }
 
+/// The tables schema version 4 added: patrons' OPAC passwords and sessions.
+pub(crate) fn version_4_tables() -> (Vec<&'static str>, Vec<&'static str>) {
+    (vec!["patron_passwords", "patron_login_failures", "patron_sessions"], vec![])
+}
+
 /// Turns a catalogue file back into schema version `version`, as far as the meta table
 /// goes, dropping the tables later versions added when `drop_tables` is set.
 pub(crate) fn set_schema(layout: &DataLayout, tenant: &TenantCode, version: u64, drop_tables: bool) {
@@ -593,7 +658,9 @@ pub(crate) fn set_schema(layout: &DataLayout, tenant: &TenantCode, version: u64,
     let txn = db.begin_write().unwrap();
     if drop_tables {
         let mut dropped = (Vec::new(), Vec::new());
-        for (at, (tables, multimaps)) in [circulation_tables(), version_3_tables()].into_iter().enumerate() {
+        for (at, (tables, multimaps)) in
+            [circulation_tables(), version_3_tables(), version_4_tables()].into_iter().enumerate()
+        {
             if at as u64 + 2 > version {
                 dropped.0.extend(tables);
                 dropped.1.extend(multimaps);
@@ -646,7 +713,7 @@ fn a_schema_1_file_is_migrated_to_the_current_version() {
     catalogue.add_item(&NewItem::new(before[0].id, "1000001", "chuo")).unwrap();
     drop(catalogue);
     let names = table_names(&scratch.layout, &tenant);
-    for (tables, multimaps) in [circulation_tables(), version_3_tables()] {
+    for (tables, multimaps) in [circulation_tables(), version_3_tables(), version_4_tables()] {
         assert!(tables.iter().chain(&multimaps).all(|t| names.contains(*t)), "{names:?}");
     }
 
@@ -657,9 +724,9 @@ fn a_schema_1_file_is_migrated_to_the_current_version() {
     drop(catalogue);
 
     // A newer file is refused, not half-understood.
-    set_schema(&scratch.layout, &tenant, 4, false);
+    set_schema(&scratch.layout, &tenant, 5, false);
     let err = Catalogue::open(&scratch.layout, &tenant).err().unwrap();
-    assert!(matches!(err, Error::SchemaTooNew { found: 4, supported: 3, .. }), "{err}");
+    assert!(matches!(err, Error::SchemaTooNew { found: 5, supported: 4, .. }), "{err}");
     assert_eq!(err.kind(), ErrorKind::Fault);
 }
 

@@ -465,7 +465,7 @@ fn a_schema_2_file_is_migrated_to_3_keeping_everything() {
     assert!(tables.iter().chain(&multimaps).all(|t| !names.contains(*t)), "a version-2 file: {names:?}");
 
     let catalogue = Catalogue::open(&scratch.layout, &tenant).unwrap();
-    assert_eq!(catalogue.schema_version().unwrap(), 3);
+    assert_eq!(catalogue.schema_version().unwrap(), catalogue::SCHEMA_VERSION);
     assert_eq!(catalogue.loan_of_item(a.id).unwrap(), Some(loan));
     let again: Vec<_> = ["P0001", "P0002"].iter().map(|c| catalogue.patron_by_card(c).unwrap()).collect();
     assert_eq!(again, patrons);

@@ -189,7 +189,8 @@ async fn search(
             return Err(ApiError::bad_request("empty_query", "検索語を入力してください", "q is required"));
         }
         searching(move || {
-            let (results, hits) = run_search(&library, &params)?;
+            let (mut results, hits) = run_search(&library, &params)?;
+            crate::holdings::name_branch_facets(&library, &mut results.facets, lang)?;
             Ok(SearchJson {
                 total: results.total,
                 page: params.page,

@@ -134,11 +134,226 @@ fn staff_paths() -> Value {
     })
 }
 
+fn json_body(schema: &str) -> Value {
+    json!({ "required": true, "content": { "application/json": { "schema": { "$ref": format!("#/components/schemas/{schema}") } } } })
+}
+
+fn json_answer(description: &str, schema: &str) -> Value {
+    json!({ "description": description, "content": { "application/json": { "schema": { "$ref": format!("#/components/schemas/{schema}") } } } })
+}
+
+fn path_parameter(name: &str, description: &str, integer: bool) -> Value {
+    let schema =
+        if integer { json!({ "type": "integer", "minimum": 0 }) } else { json!({ "type": "string", "maxLength": 64 }) };
+    json!({ "name": name, "in": "path", "required": true, "description": description, "schema": schema })
+}
+
+/// A staff operation: bearer security, the library (and more path parameters), the
+/// refusals of the guard, and `more` answers (409 for the rules' refusals, 400/415/422 for
+/// bodies).
+fn staff_operation(id: &str, summary: &str, parameters: Vec<Value>, body: Option<Value>, answers: Value) -> Value {
+    let mut parameters = parameters;
+    parameters.insert(0, tenant_parameter());
+    parameters.push(lang_parameter());
+    let mut operation = json!({
+        "operationId": id,
+        "summary": summary,
+        "security": bearer(),
+        "parameters": parameters,
+        "responses": staff_refusals(answers)
+    });
+    if let (Some(body), Some(map)) = (body, operation.as_object_mut()) {
+        map.insert("requestBody".into(), body);
+    }
+    operation
+}
+
+/// Bodies that can be refused before the catalogue sees them: malformed JSON (400), not
+/// JSON (415), too large (413), a value the catalogue refuses (422).
+fn body_refusals(mut answers: Value) -> Value {
+    if let Some(map) = answers.as_object_mut() {
+        for status in ["400", "413", "415", "422"] {
+            map.entry(status).or_insert_with(problem);
+        }
+    }
+    answers
+}
+
+/// The staff API of circulation (issue 7).
+fn circulation_paths() -> Value {
+    let barcode = || path_parameter("barcode", "The item's barcode", false);
+    let card = || path_parameter("card", "The patron's card number", false);
+    let code = || path_parameter("code", "The branch's code", false);
+    json!({
+        "/api/v1/{tenant}/circulation/checkout": { "post": staff_operation(
+            "checkout", "Lend an item to a patron under the loan rules. Needs the circulation function",
+            vec![], Some(json_body("CheckoutRequest")),
+            body_refusals(json!({ "200": json_answer("The loan", "Loan"), "409": problem() }))) },
+        "/api/v1/{tenant}/circulation/checkin": { "post": staff_operation(
+            "checkin", "Take an item back; it may be set aside for the first waiting hold. Needs the circulation function",
+            vec![], Some(json_body("CheckinRequest")),
+            body_refusals(json!({ "200": json_answer("What became of the item", "Checkin"), "409": problem() }))) },
+        "/api/v1/{tenant}/circulation/renew": { "post": staff_operation(
+            "renew", "Renew a loan; refused (409 hold_waiting) while another patron waits for the record. Needs the circulation function",
+            vec![], Some(json_body("RenewRequest")),
+            body_refusals(json!({ "200": json_answer("The renewed loan", "Loan"), "409": problem() }))) },
+        "/api/v1/{tenant}/circulation/due": { "get": staff_operation(
+            "dueLoans", "Loans due today and overdue loans (JST), of one branch's items or all. Needs the circulation function",
+            vec![json!({ "name": "branch", "in": "query", "required": false, "schema": { "type": "string", "maxLength": 64 } })], None,
+            json!({ "200": json_answer("The lists", "DueLists") })) },
+        "/api/v1/{tenant}/holds": { "post": staff_operation(
+            "placeHold", "Place a hold on a record for a patron. Needs the holds function",
+            vec![], Some(json_body("HoldRequest")),
+            body_refusals(json!({ "201": json_answer("The hold", "Hold"), "409": problem() }))) },
+        "/api/v1/{tenant}/holds/{id}": { "delete": staff_operation(
+            "cancelHold", "Cancel a hold; its copy goes to the next hold or back to the shelf. Needs the holds function",
+            vec![path_parameter("id", "The hold's id", true)], None,
+            json!({ "200": json_answer("The hold, cancelled", "Hold"), "400": problem(), "409": problem() })) },
+        "/api/v1/{tenant}/branches/{code}/hold-shelf": { "get": staff_operation(
+            "holdShelf", "The holds ready on a branch's hold shelf. Needs the holds function",
+            vec![code()], None,
+            json!({ "200": { "description": "The hold shelf", "content": { "application/json": { "schema": {
+                "type": "object", "required": ["branch", "holds"],
+                "properties": { "branch": { "type": "string" }, "holds": { "type": "array", "items": { "$ref": "#/components/schemas/Hold" } } } } } } } })) },
+        "/api/v1/{tenant}/patrons": { "post": staff_operation(
+            "createPatron", "Register a patron. Needs the patrons function",
+            vec![], Some(json_body("PatronRequest")),
+            body_refusals(json!({ "201": json_answer("The patron", "Patron"), "409": problem() }))) },
+        "/api/v1/{tenant}/patrons/{card}": {
+            "get": staff_operation(
+                "patron", "A patron with loans (due dates) and holds. Needs the patrons function",
+                vec![card()], None, json!({ "200": json_answer("The patron", "Patron") })),
+            "put": staff_operation(
+                "updatePatron", "Replace a patron's fields (a card in the body gives a new card number). Needs the patrons function",
+                vec![card()], Some(json_body("PatronRequest")),
+                body_refusals(json!({ "200": json_answer("The patron", "Patron"), "409": problem() })))
+        },
+        "/api/v1/{tenant}/patrons/{card}/password": { "put": staff_operation(
+            "setPatronPassword", "Set or reset a patron's OPAC password (the staff password rules); ends the patron's sessions. Needs the patrons function",
+            vec![card()], Some(json_body("PatronPassword")),
+            body_refusals(json!({ "204": { "description": "Set" } }))) },
+        "/api/v1/{tenant}/branches": { "get": staff_operation(
+            "branches", "The library's branches. Needs the view function",
+            vec![], None,
+            json!({ "200": { "description": "Branches", "content": { "application/json": { "schema": {
+                "type": "object", "required": ["branches"],
+                "properties": { "branches": { "type": "array", "items": { "$ref": "#/components/schemas/Branch" } } } } } } } })) },
+        "/api/v1/{tenant}/branches/{code}": { "put": staff_operation(
+            "putBranch", "Create or rename a branch. Needs the staff_admin function (the library's settings)",
+            vec![code()], Some(json_body("BranchRequest")),
+            body_refusals(json!({ "200": json_answer("The branch", "Branch") }))) },
+        "/api/v1/{tenant}/branches/{code}/calendar": { "put": staff_operation(
+            "putCalendar", "Close and reopen days of a branch (JST dates). Needs the staff_admin function",
+            vec![code()], Some(json_body("CalendarRequest")),
+            body_refusals(json!({ "200": { "description": "How many days changed", "content": { "application/json": { "schema": {
+                "type": "object", "required": ["branch", "closed", "opened"],
+                "properties": { "branch": { "type": "string" }, "closed": { "type": "integer" }, "opened": { "type": "integer" } } } } } } }))) },
+        "/api/v1/{tenant}/policies": {
+            "get": staff_operation(
+                "policies", "The stored loan rules. Needs the view function",
+                vec![], None,
+                json!({ "200": { "description": "Rules", "content": { "application/json": { "schema": {
+                    "type": "object", "required": ["policies"],
+                    "properties": { "policies": { "type": "array", "items": { "$ref": "#/components/schemas/LoanPolicy" } } } } } } } })),
+            "put": staff_operation(
+                "putPolicy", "Store a loan rule (category x item type; null for any). Needs the staff_admin function",
+                vec![], Some(json_body("PolicyRequest")),
+                body_refusals(json!({ "200": json_answer("The rule", "LoanPolicy") })))
+        },
+        "/api/v1/{tenant}/items": { "post": staff_operation(
+            "createItem", "Add a copy of a record. Needs the catalogue_edit function",
+            vec![], Some(json_body("ItemRequest")),
+            body_refusals(json!({ "201": json_answer("The item", "Item"), "409": problem() }))) },
+        "/api/v1/{tenant}/items/{barcode}": { "put": staff_operation(
+            "updateItem", "Replace a copy's fields (on_loan is checkout's alone). Needs the catalogue_edit function",
+            vec![barcode()], Some(json_body("ItemRequest")),
+            body_refusals(json!({ "200": json_answer("The item", "Item"), "409": problem() }))) }
+    })
+}
+
+fn circulation_schemas() -> Value {
+    let date = || json!({ "type": "string", "format": "date" });
+    let nullable_date = || json!({ "type": ["string", "null"], "format": "date" });
+    let text = || json!({ "type": "string" });
+    let nullable_text = || json!({ "type": ["string", "null"] });
+    let category = || json!({ "type": ["string", "null"], "enum": ["adult", "child", "student", "staff", null] });
+    json!({
+        "CheckoutRequest": { "type": "object", "required": ["item_barcode", "patron_card"],
+            "properties": { "item_barcode": text(), "patron_card": text() } },
+        "CheckinRequest": { "type": "object", "required": ["item_barcode"],
+            "properties": { "item_barcode": text(), "branch": nullable_text() } },
+        "RenewRequest": { "type": "object", "required": ["item_barcode"], "properties": { "item_barcode": text() } },
+        "HoldRequest": { "type": "object", "required": ["bib_id", "patron_card", "pickup_branch"],
+            "properties": { "bib_id": { "type": "integer", "minimum": 0 }, "patron_card": text(), "pickup_branch": text() } },
+        "Loan": { "type": "object", "required": ["item_barcode", "bib_id", "title", "patron_card", "out", "due", "renewals", "overdue"],
+            "properties": { "item_barcode": text(), "bib_id": { "type": "integer" }, "title": text(), "patron_card": text(),
+                "out": text(), "due": date(), "renewals": { "type": "integer" }, "overdue": { "type": "boolean" } } },
+        "Hold": { "type": "object", "required": ["id", "bib_id", "title", "patron_card", "pickup_branch", "state", "ready_until", "item_barcode", "placed", "position"],
+            "properties": { "id": { "type": "integer" }, "bib_id": { "type": "integer" }, "title": text(), "patron_card": text(),
+                "pickup_branch": text(),
+                "state": { "type": "string", "enum": ["waiting", "in_transit", "ready", "fulfilled", "cancelled", "expired"] },
+                "ready_until": nullable_date(), "item_barcode": nullable_text(), "placed": text(),
+                "position": { "type": ["integer", "null"] } } },
+        "Checkin": { "type": "object", "required": ["item_barcode", "bib_id", "title", "previous_status", "status", "returned", "days_overdue", "hold", "destination"],
+            "properties": { "item_barcode": text(), "bib_id": { "type": "integer" }, "title": text(), "previous_status": text(),
+                "status": text(), "returned": { "type": "boolean" }, "days_overdue": { "type": "integer" },
+                "hold": { "anyOf": [{ "$ref": "#/components/schemas/Hold" }, { "type": "null" }] }, "destination": nullable_text() } },
+        "DueLists": { "type": "object", "required": ["today", "due_today", "overdue"],
+            "properties": { "today": date(),
+                "due_today": { "type": "array", "items": { "$ref": "#/components/schemas/Loan" } },
+                "overdue": { "type": "array", "items": { "$ref": "#/components/schemas/Loan" } } } },
+        "PatronRequest": { "type": "object", "required": ["name", "home_branch"],
+            "properties": { "card": nullable_text(), "name": text(), "name_reading": nullable_text(), "category": category(),
+                "home_branch": text(), "expiry": nullable_date(), "blocked": nullable_text(), "contact": nullable_text(),
+                "grade": { "type": ["integer", "null"], "minimum": 0, "maximum": 255 }, "class": nullable_text(),
+                "reading_record": { "type": "boolean" } } },
+        "PatronPassword": { "type": "object", "required": ["password"], "properties": { "password": text() } },
+        "Patron": { "type": "object",
+            "required": ["id", "card", "name", "category", "home_branch", "reading_record", "has_password", "loans", "holds"],
+            "properties": { "id": { "type": "integer" }, "card": text(), "name": text(), "name_reading": nullable_text(),
+                "category": text(), "home_branch": text(), "expiry": nullable_date(), "blocked": nullable_text(),
+                "contact": nullable_text(), "grade": { "type": ["integer", "null"] }, "class": nullable_text(),
+                "reading_record": { "type": "boolean" }, "has_password": { "type": "boolean" },
+                "loans": { "type": "array", "items": { "$ref": "#/components/schemas/Loan" } },
+                "holds": { "type": "array", "items": { "$ref": "#/components/schemas/Hold" } } } },
+        "Branch": { "type": "object", "required": ["code", "name_ja", "name_en"],
+            "properties": { "code": text(), "name_ja": text(), "name_en": text() } },
+        "BranchRequest": { "type": "object", "required": ["name_ja"], "properties": { "name_ja": text(), "name_en": text() } },
+        "CalendarRequest": { "type": "object",
+            "properties": { "closed": { "type": "array", "items": date() }, "open": { "type": "array", "items": date() }, "note": text() } },
+        "LoanPolicy": { "type": "object",
+            "required": ["category", "item_type", "loan_days", "max_loans", "max_renewals", "max_holds", "hold_pickup_days", "suspend_while_overdue"],
+            "properties": { "category": category(), "item_type": nullable_text(), "loan_days": { "type": "integer" },
+                "max_loans": { "type": "integer" }, "max_renewals": { "type": "integer" }, "max_holds": { "type": "integer" },
+                "hold_pickup_days": { "type": "integer" }, "suspend_while_overdue": { "type": "boolean" } } },
+        "PolicyRequest": { "type": "object",
+            "properties": { "category": category(), "item_type": nullable_text(),
+                "loan_days": { "type": ["integer", "null"], "minimum": 0 }, "max_loans": { "type": ["integer", "null"], "minimum": 0 },
+                "max_renewals": { "type": ["integer", "null"], "minimum": 0 }, "max_holds": { "type": ["integer", "null"], "minimum": 0 },
+                "hold_pickup_days": { "type": ["integer", "null"], "minimum": 0 }, "suspend_while_overdue": { "type": ["boolean", "null"] } } },
+        "ItemRequest": { "type": "object", "required": ["bib_id", "branch"],
+            "properties": { "bib_id": { "type": "integer", "minimum": 0 }, "barcode": nullable_text(), "branch": text(),
+                "location": text(), "call_number": text(), "item_type": nullable_text(),
+                "status": { "type": ["string", "null"], "enum": ["available", "on_loan", "on_hold_shelf", "in_transit", "missing", "withdrawn", null] } } },
+        "Item": { "type": "object", "required": ["id", "bib_id", "barcode", "branch", "location", "call_number", "item_type", "status"],
+            "properties": { "id": { "type": "integer" }, "bib_id": { "type": "integer" }, "barcode": text(), "branch": text(),
+                "location": text(), "call_number": text(), "item_type": text(), "status": text() } }
+    })
+}
+
 /// The document.
 pub fn openapi_document() -> Value {
     let mut document = public_document();
     if let (Some(paths), Value::Object(staff)) = (document["paths"].as_object_mut(), staff_paths()) {
         paths.extend(staff);
+    }
+    if let (Some(paths), Value::Object(circulation)) = (document["paths"].as_object_mut(), circulation_paths()) {
+        paths.extend(circulation);
+    }
+    if let (Some(schemas), Value::Object(circulation)) =
+        (document["components"]["schemas"].as_object_mut(), circulation_schemas())
+    {
+        schemas.extend(circulation);
     }
     document
 }
@@ -182,8 +397,8 @@ fn public_document() -> Value {
                         { "name": "sort", "in": "query", "description": "empty: relevance",
                           "schema": { "type": "string", "enum": ["relevance", "newest", "oldest", "title", ""], "default": "relevance" } },
                         { "name": "filter", "in": "query", "style": "form", "explode": true,
-                          "description": "Facet selections name:value — ndc:9, lang:jpn, material:book, year:1990-2000, decade:1990, author:…, subject:…",
-                          "schema": { "type": "array", "items": { "type": "string", "pattern": "^(|(ndc|lang|material|author|subject):[\\s\\S]+|year:([0-9]{1,4}(-([0-9]{1,4})?)?|-[0-9]{1,4})|decade:[0-9]{1,4})$", "description": "empty: no filter" } } },
+                          "description": "Facet selections name:value — ndc:9, lang:jpn, material:book, year:1990-2000, decade:1990, author:…, subject:…, branch:CODE (a branch holding a copy), available:* (a copy can be borrowed now, anywhere) or available:CODE (at that branch)",
+                          "schema": { "type": "array", "items": { "type": "string", "pattern": "^(|(ndc|lang|material|author|subject):[\\s\\S]+|year:([0-9]{1,4}(-([0-9]{1,4})?)?|-[0-9]{1,4})|decade:[0-9]{1,4}|branch:[a-z0-9-]{1,32}|available:(\\*|[a-z0-9-]{1,32}))$", "description": "empty: no filter" } } },
                         { "name": "facets", "in": "query", "description": "empty: true",
                           "schema": { "anyOf": [{ "type": "boolean" }, { "type": "string", "maxLength": 0 }], "default": true } },
                         lang_parameter()
@@ -324,7 +539,7 @@ fn public_document() -> Value {
                     "properties": {
                         "total": { "type": "integer" }, "page": { "type": "integer" }, "per_page": { "type": "integer" },
                         "hits": { "type": "array", "items": { "$ref": "#/components/schemas/Hit" } },
-                        "facets": { "type": "object", "additionalProperties": { "type": "array", "items": { "$ref": "#/components/schemas/FacetCount" } } },
+                        "facets": { "type": "object", "description": "ndc, lang, material, decade, author, subject; branch (branches holding a copy, labelled with the branch's name) and available (* first: a copy can be borrowed now anywhere; then by branch)", "additionalProperties": { "type": "array", "items": { "$ref": "#/components/schemas/FacetCount" } } },
                         "did_you_mean": { "type": ["string", "null"] }
                     }
                 },

@@ -1,4 +1,4 @@
-//! The OPAC's stylesheet and script, embedded in the binary and served with long cache
+//! The OPAC's stylesheet and scripts (the OPAC's, and the circulation desk's), embedded in the binary and served with long cache
 //! lifetimes. Pages link them with a hash of their content (`?v=…`), so a new build is
 //! fetched at once while an unchanged file is never asked for again.
 
@@ -17,10 +17,11 @@ pub(crate) struct Asset {
     version: String,
 }
 
-static ASSETS: LazyLock<[Asset; 2]> = LazyLock::new(|| {
+static ASSETS: LazyLock<[Asset; 3]> = LazyLock::new(|| {
     [
         asset("opac.css", "text/css; charset=utf-8", include_str!("../../static/opac.css")),
         asset("opac.js", "text/javascript; charset=utf-8", include_str!("../../static/opac.js")),
+        asset("desk.js", "text/javascript; charset=utf-8", include_str!("../../static/desk.js")),
     ]
 });
 

@@ -11,15 +11,17 @@
 //! - `GET /` the libraries hosted here;
 //! - `GET /{tenant}/` the search form and, with `q`, the results (facets, sorts, paging);
 //! - `GET /{tenant}/records/{id}` a record: every field, holdings, MARC, downloads;
-//! - `POST /{tenant}/records/{id}/hold` placing a hold (needs a patron login: until
-//!   circulation wires it, a page saying so);
+//! - `POST /{tenant}/records/{id}/hold` placing a hold: to the patron's hold form, through
+//!   the patron login when needed (`patron.rs`, which has the patron pages `/{tenant}/my/`);
 //! - `GET /static/{file}` the stylesheet and the script.
 
 mod assets;
 pub(crate) mod messages;
+pub(crate) mod patron;
 pub(crate) mod render;
 pub(crate) mod views;
 
+pub(crate) use assets::url as assets_url;
 pub(crate) use render::CSP;
 
 use std::sync::Arc;
@@ -51,6 +53,7 @@ pub(crate) fn routes() -> Router<AppState> {
         .route("/{tenant}/", get(search))
         .route("/{tenant}/records/{id}", get(record))
         .route("/{tenant}/records/{id}/hold", post(hold))
+        .merge(patron::routes())
 }
 
 /// What a request says about how to answer it: language, and where it was.
@@ -208,7 +211,12 @@ async fn search(
         return request.page(StatusCode::OK, "search.html", &SearchPage { frame, results: None });
     }
     let searching = params.clone();
-    let found = crate::api::searching(move || run_search(&library, &searching)).await;
+    let found = crate::api::searching(move || {
+        let (mut results, hits) = run_search(&library, &searching)?;
+        crate::holdings::name_branch_facets(&library, &mut results.facets, lang)?;
+        Ok((results, hits))
+    })
+    .await;
     match found {
         Ok((results, hits)) => {
             let results = Results::build(lang, &here, &params, &results, &hits);
@@ -275,8 +283,8 @@ async fn record(
     }
 }
 
-/// `POST /{tenant}/records/{id}/hold`: holds need a patron login, which comes with
-/// circulation; until then the answer says so and places nothing (403).
+/// `POST /{tenant}/records/{id}/hold`: the record page's 予約する button, answered by the
+/// patron's hold form, through the patron login when there is no patron session.
 async fn hold(
     State(state): State<AppState>,
     path: Result<Path<(String, String)>, PathRejection>,
@@ -284,27 +292,16 @@ async fn hold(
     RawQuery(raw): RawQuery,
     headers: HeaderMap,
 ) -> Response {
-    #[derive(Serialize)]
-    struct Page {
-        #[serde(flatten)]
-        frame: Frame,
-        record_url: String,
-    }
     let request = Request::new(&uri, raw, &headers);
     let (library, id) = match record_of(&state, path) {
         Ok(found) => found,
         Err((library, err)) => return request.error(library.map(|l| LibraryRef::of(&l)).as_ref(), None, err),
     };
     let here = LibraryRef::of(&library);
-    let exists = blocking(move || Ok(library.catalogue.get(id)?.is_some())).await;
+    let catalogue = library.catalogue.clone();
+    let exists = blocking(move || Ok(catalogue.get(id)?.is_some())).await;
     match exists {
-        Ok(true) => {
-            let lang = request.lang;
-            let form = SearchForm::new(lang, &here, &SearchParams::default());
-            let record_url = format!("{}records/{id}", here.home);
-            let frame = request.frame(text(lang, "hold_title").to_owned(), Some(here), Some(form));
-            request.page(StatusCode::FORBIDDEN, "hold.html", &Page { frame, record_url })
-        }
+        Ok(true) => patron::record_hold(&state, &library, &headers, id).await,
         Ok(false) => request.error(Some(&here), None, ApiError::no_record(&id.to_string())),
         Err(err) => request.error(Some(&here), None, err),
     }

@@ -21,18 +21,25 @@ pub(crate) const CSP: &str = "default-src 'self'; img-src 'self' data:; style-sr
                               frame-ancestors 'none'; base-uri 'none'; form-action 'self'";
 
 /// The templates, by name (the `.html` suffix turns auto-escaping on).
-const TEMPLATES: [(&str, &str); 11] = [
+const TEMPLATES: [(&str, &str); 18] = [
     ("base.html", include_str!("../../templates/base.html")),
     ("macros.html", include_str!("../../templates/macros.html")),
     ("home.html", include_str!("../../templates/home.html")),
     ("search.html", include_str!("../../templates/search.html")),
     ("record.html", include_str!("../../templates/record.html")),
-    ("hold.html", include_str!("../../templates/hold.html")),
     ("error.html", include_str!("../../templates/error.html")),
     ("staff_login.html", include_str!("../../templates/staff_login.html")),
     ("staff_home.html", include_str!("../../templates/staff_home.html")),
     ("staff_password.html", include_str!("../../templates/staff_password.html")),
     ("staff_message.html", include_str!("../../templates/staff_message.html")),
+    ("staff_nav.html", include_str!("../../templates/staff_nav.html")),
+    ("staff_desk.html", include_str!("../../templates/staff_desk.html")),
+    ("staff_patron.html", include_str!("../../templates/staff_patron.html")),
+    ("staff_hold_shelf.html", include_str!("../../templates/staff_hold_shelf.html")),
+    ("staff_due.html", include_str!("../../templates/staff_due.html")),
+    ("my_login.html", include_str!("../../templates/my_login.html")),
+    ("my_home.html", include_str!("../../templates/my_home.html")),
+    ("my_hold.html", include_str!("../../templates/my_hold.html")),
 ];
 
 static ENVIRONMENT: OnceLock<Result<Environment<'static>, String>> = OnceLock::new();

@@ -493,6 +493,7 @@ pub async fn serve(
     let app = router(state.clone()).into_make_service_with_connect_info::<std::net::SocketAddr>();
     let housekeeping = tokio::spawn(housekeeping(state.clone()));
     let backups = tokio::spawn(backups::daily(state.clone(), config.backup_hour));
+    let circulation = tokio::spawn(crate::circulation::daily(state.clone()));
     match tls {
         None => {
             let listener = tokio::net::TcpListener::from_std(listener)?;
@@ -514,6 +515,7 @@ pub async fn serve(
     }
     housekeeping.abort();
     backups.abort();
+    circulation.abort();
     let stopping = state.clone();
     tokio::task::spawn_blocking(move || stopping.shutdown()).await?;
     tracing::info!("stopped");

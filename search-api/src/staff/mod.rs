@@ -17,20 +17,23 @@
 //! lockout of `catalogue`.
 
 mod api;
-mod cookies;
+pub(crate) mod circulation;
+pub(crate) mod cookies;
+mod desk;
 mod guard;
 mod import;
 mod limit;
-mod login;
+pub(crate) mod login;
 mod pages;
 
 use axum::Router;
 use axum::http::Method;
-use axum::routing::{MethodRouter, get, post, put};
+use axum::routing::{MethodRouter, delete, get, post, put};
 use catalogue::Function;
 
 use crate::server::AppState;
 
+pub(crate) use guard::form_field as guard_form_field;
 pub(crate) use import::IMPORT_PATH;
 pub(crate) use limit::LoginLimiter;
 
@@ -79,6 +82,13 @@ impl StaffRoute {
     }
 }
 
+const CIRCULATION: Access = Access::Function(Function::Circulation);
+const HOLDS: Access = Access::Function(Function::Holds);
+const PATRONS: Access = Access::Function(Function::Patrons);
+const ITEMS: Access = Access::Function(Function::CatalogueEdit);
+/// Branches, loan rules and calendars are the library's settings: its administrator's.
+const SETTINGS: Access = Access::Function(Function::StaffAdmin);
+
 /// Every route that needs a staff session. The router is built from this list, and the
 /// tests prove each entry refuses an anonymous request, a session of another library and
 /// a role without the function.
@@ -102,7 +112,38 @@ pub static STAFF_ROUTES: &[StaffRoute] = &[
         get(api::verify_audit)
     }),
     StaffRoute::api(Method::POST, IMPORT_PATH, Access::Function(Function::Import), || post(import::import)),
+    StaffRoute::api(Method::POST, "/api/v1/{tenant}/circulation/checkout", CIRCULATION, || post(circulation::checkout)),
+    StaffRoute::api(Method::POST, "/api/v1/{tenant}/circulation/checkin", CIRCULATION, || post(circulation::checkin)),
+    StaffRoute::api(Method::POST, "/api/v1/{tenant}/circulation/renew", CIRCULATION, || post(circulation::renew)),
+    StaffRoute::api(Method::GET, "/api/v1/{tenant}/circulation/due", CIRCULATION, || get(circulation::due)),
+    StaffRoute::api(Method::POST, "/api/v1/{tenant}/holds", HOLDS, || post(circulation::place_hold)),
+    StaffRoute::api(Method::DELETE, "/api/v1/{tenant}/holds/{id}", HOLDS, || delete(circulation::cancel_hold)),
+    StaffRoute::api(Method::GET, "/api/v1/{tenant}/branches/{code}/hold-shelf", HOLDS, || get(circulation::hold_shelf)),
+    StaffRoute::api(Method::POST, "/api/v1/{tenant}/patrons", PATRONS, || post(circulation::create_patron)),
+    StaffRoute::api(Method::GET, "/api/v1/{tenant}/patrons/{card}", PATRONS, || get(circulation::patron)),
+    StaffRoute::api(Method::PUT, "/api/v1/{tenant}/patrons/{card}", PATRONS, || put(circulation::update_patron)),
+    StaffRoute::api(Method::PUT, "/api/v1/{tenant}/patrons/{card}/password", PATRONS, || {
+        put(circulation::set_patron_password)
+    }),
+    StaffRoute::api(Method::GET, "/api/v1/{tenant}/branches", Access::Function(Function::View), || {
+        get(circulation::branches)
+    }),
+    StaffRoute::api(Method::PUT, "/api/v1/{tenant}/branches/{code}", SETTINGS, || put(circulation::put_branch)),
+    StaffRoute::api(Method::PUT, "/api/v1/{tenant}/branches/{code}/calendar", SETTINGS, || {
+        put(circulation::put_calendar)
+    }),
+    StaffRoute::api(Method::GET, "/api/v1/{tenant}/policies", Access::Function(Function::View), || {
+        get(circulation::policies)
+    }),
+    StaffRoute::api(Method::PUT, "/api/v1/{tenant}/policies", SETTINGS, || put(circulation::put_policy)),
+    StaffRoute::api(Method::POST, "/api/v1/{tenant}/items", ITEMS, || post(circulation::create_item)),
+    StaffRoute::api(Method::PUT, "/api/v1/{tenant}/items/{barcode}", ITEMS, || put(circulation::update_item)),
     StaffRoute::page(Method::GET, "/{tenant}/staff/", Access::Function(Function::View), || get(pages::home)),
+    StaffRoute::page(Method::GET, "/{tenant}/staff/desk", CIRCULATION, || get(desk::desk)),
+    StaffRoute::page(Method::POST, "/{tenant}/staff/desk", CIRCULATION, || post(desk::scan)),
+    StaffRoute::page(Method::GET, "/{tenant}/staff/patron", PATRONS, || get(desk::patron)),
+    StaffRoute::page(Method::GET, "/{tenant}/staff/hold-shelf", HOLDS, || get(desk::hold_shelf)),
+    StaffRoute::page(Method::GET, "/{tenant}/staff/due", CIRCULATION, || get(desk::due)),
     StaffRoute::page(Method::GET, "/{tenant}/staff/password", Access::Session, || get(pages::password_form)),
     StaffRoute::page(Method::POST, "/{tenant}/staff/password", Access::Session, || post(pages::change_password)),
     StaffRoute::page(Method::POST, "/{tenant}/staff/logout", Access::Session, || post(pages::logout)),

@@ -34,29 +34,29 @@ use crate::server::{AppState, Library, Principal};
 const LOGIN_COOKIE_SECONDS: i64 = 60 * 60;
 
 /// What a page needs to know about its request.
-struct Ctx {
-    lang: Lang,
+pub(super) struct Ctx {
+    pub(super) lang: Lang,
     path: String,
     raw: Option<String>,
 }
 
 impl Ctx {
-    fn new(uri: &Uri, headers: &HeaderMap) -> Ctx {
+    pub(super) fn new(uri: &Uri, headers: &HeaderMap) -> Ctx {
         let raw = uri.query().map(str::to_owned);
         let param = raw.as_deref().and_then(lang_param);
         Ctx { lang: Lang::negotiate(param.as_deref(), headers), path: uri.path().to_owned(), raw }
     }
 
-    fn frame(&self, title: &str, library: Option<&Library>) -> Frame {
+    pub(super) fn frame(&self, title: &str, library: Option<&Library>) -> Frame {
         Frame::new(self.lang, title.to_owned(), &self.path, self.raw.as_deref(), library.map(LibraryRef::of), None)
     }
 
-    fn t(&self, key: &'static str) -> &'static str {
+    pub(super) fn t(&self, key: &'static str) -> &'static str {
         text(self.lang, key)
     }
 
     /// A rendered page, never cached.
-    fn page<S: Serialize>(&self, status: StatusCode, template: &str, context: &S) -> Response {
+    pub(super) fn page<S: Serialize>(&self, status: StatusCode, template: &str, context: &S) -> Response {
         let mut response = match render(template, context) {
             Ok(html) => page(status, html, None),
             Err(err) => self.message(None, err.status, self.t("error_title_500"), err.message().to_owned(), Vec::new()),
@@ -92,7 +92,7 @@ impl Ctx {
     }
 
     /// An error as a page.
-    fn error(&self, library: Option<&Library>, err: ApiError) -> Response {
+    pub(super) fn error(&self, library: Option<&Library>, err: ApiError) -> Response {
         let err = err.in_lang(self.lang);
         let heading = match err.status {
             StatusCode::NOT_FOUND => self.t("error_title_404"),
@@ -126,7 +126,7 @@ fn password_url(library: &Library) -> String {
     format!("/{}/staff/password", library.tenant.code)
 }
 
-fn see_other(location: &str) -> Response {
+pub(super) fn see_other(location: &str) -> Response {
     let mut response = StatusCode::SEE_OTHER.into_response();
     if let Ok(value) = HeaderValue::from_str(location) {
         response.headers_mut().insert(header::LOCATION, value);
@@ -365,6 +365,8 @@ pub(crate) async fn home(State(state): State<AppState>, staff: Staff, uri: Uri, 
         password_url: String,
         logout_url: String,
         csrf: String,
+        /// The circulation desk, for a session that may use it.
+        desk_url: Option<String>,
     }
     let ctx = Ctx::new(&uri, &headers);
     let system = state.system().clone();
@@ -390,6 +392,7 @@ pub(crate) async fn home(State(state): State<AppState>, staff: Staff, uri: Uri, 
         password_url: password_url(&staff.library),
         logout_url: format!("/{}/staff/logout", staff.tenant()),
         csrf: session.csrf_token().expose().to_owned(),
+        desk_url: session.may(staff.tenant(), Function::Circulation).then(|| format!("/{}/staff/desk", staff.tenant())),
     };
     ctx.page(StatusCode::OK, "staff_home.html", &context)
 }

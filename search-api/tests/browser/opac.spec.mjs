@@ -179,9 +179,10 @@ async function main() {
     await page.setViewportSize({ width: 1280, height: 900 });
 
     console.log("place a hold");
-    await Promise.all([page.waitForURL(/\/hold$/), page.locator("form.hold button").click()]);
+    await Promise.all([page.waitForURL(/\/my\/login\?bib=\d+$/), page.locator("form.hold button").click()]);
     const holdText = (await page.locator("main").innerText()) || "";
-    check(holdText.includes("ログイン"), "the hold answer asks for a patron login");
+    check(holdText.includes("ログイン"), "the hold button leads to the patron login");
+    await accessibility(page, "patron login page");
 
     console.log("English");
     const english = new URL(base);

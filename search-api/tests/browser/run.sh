@@ -1,15 +1,17 @@
 #!/usr/bin/env bash
 # The OPAC in a real browser, end to end: a fresh data folder with one library of real
-# JAPAN/MARC records, `shiori serve` on a free loopback port, then opac.spec.mjs (Debian's
-# chromium through playwright-core, axe-core), then the server is stopped.
+# JAPAN/MARC records, `shiori serve --demo` on a free loopback port, then opac.spec.mjs on
+# that library and desk.spec.mjs (the circulation desk, logged in as the demo staff) on the
+# demo library (Debian's chromium through playwright-core, axe-core), then the server is
+# stopped.
 #
 # Needs: chromium and fonts-noto-cjk (apt), node, and `npm ci` in this folder; the
 # workspace's scripts/test.sh installs them. This script only checks and says what is
 # missing. Never `npx playwright install`: it downloads a browser, which fails here.
 #
 # Environment: SHIORI_BIN (a built `shiori`; otherwise it is built with cargo),
-# SHIORI_ARTIFACTS (screenshot path, see opac.spec.mjs), CHROMIUM (default /usr/bin/chromium),
-# SHIORI_FIXTURE (the MARC file to import).
+# SHIORI_ARTIFACTS (screenshot path, see opac.spec.mjs; desk.png goes beside it), CHROMIUM
+# (default /usr/bin/chromium), SHIORI_FIXTURE (the MARC file to import).
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 workspace="$(cd "$here/../../.." && pwd)"
@@ -33,11 +35,16 @@ if ! grep -qi "Noto Sans CJK" <<<"$fonts"; then
 fi
 
 # SHIORI_URL (an OPAC already being served, e.g. the demo library by ../e2e/run.sh):
-# test that, without starting a server of our own.
+# test that, without starting a server of our own; with SHIORI_CREDENTIALS (that demo
+# library's demo-credentials.json) the desk too.
 if [ -n "${SHIORI_URL:-}" ]; then
   echo "== chromium against $SHIORI_URL"
   CHROMIUM="$chromium" node "$here/opac.spec.mjs"
-  exit $?
+  if [ -n "${SHIORI_CREDENTIALS:-}" ]; then
+    echo "== chromium: the circulation desk of $SHIORI_URL"
+    CHROMIUM="$chromium" node "$here/desk.spec.mjs"
+  fi
+  exit 0
 fi
 
 if [ -n "${SHIORI_BIN:-}" ]; then
@@ -75,7 +82,7 @@ fi
 
 echo "== serving"
 : >"$log"
-"$bin" --data "$data" serve --listen 127.0.0.1:0 >>"$log" 2>&1 &
+"$bin" --data "$data" serve --demo --listen 127.0.0.1:0 >>"$log" 2>&1 &
 server=$!
 url=""
 for _ in $(seq 1 600); do
@@ -98,6 +105,9 @@ echo "   $url/tosho/"
 echo "== chromium"
 status=0
 SHIORI_URL="$url/tosho/" CHROMIUM="$chromium" node "$here/opac.spec.mjs" || status=$?
+echo "== chromium: the circulation desk of the demo library"
+SHIORI_URL="$url/demo/" SHIORI_CREDENTIALS="$data/demo-credentials.json" CHROMIUM="$chromium" \
+  node "$here/desk.spec.mjs" || status=$?
 if [ "$status" -ne 0 ]; then
   echo "== server log" >&2
   tail -n 40 "$log" >&2

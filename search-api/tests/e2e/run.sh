@@ -4,7 +4,8 @@
 #   - yaz-client searches SRU 1.2 and 2.0, shows a record and gets a diagnostic for bad CQL;
 #   - sruthi pages through every hit via nextRecordPosition and reads explain;
 #   - schemathesis checks the JSON API against its OpenAPI document;
-#   - the browser suite (../browser/run.sh) on the demo library;
+#   - the browser suite (../browser/run.sh) on the demo library: the OPAC, and the
+#     circulation desk logged in as the demo staff;
 # then SIGTERM must stop the server cleanly, and the browser suite runs once more on a
 # library of JAPAN/MARC records that it imports and serves itself.
 #
@@ -89,7 +90,8 @@ echo "== schemathesis: the JSON API against its OpenAPI document"
 grep -E "generated, [0-9]+ passed" "$data/schemathesis.log" | sed 's/^/   /'
 
 echo "== the OPAC in a browser (the demo library: copies in two branches, some on loan)"
-SHIORI_URL="$url/demo/" SHIORI_EXPECT_BRANCHES="中央図書館,北分館" SHIORI_ARTIFACTS="$workspace/target/artifacts/demo/opac-results.png" bash "$workspace/search-api/tests/browser/run.sh" \
+SHIORI_URL="$url/demo/" SHIORI_EXPECT_BRANCHES="中央図書館,北分館" SHIORI_ARTIFACTS="$workspace/target/artifacts/demo/opac-results.png" \
+  SHIORI_CREDENTIALS="$data/shiori-data/demo-credentials.json" bash "$workspace/search-api/tests/browser/run.sh" \
   || fail "the browser suite on the demo library"
 
 echo "== graceful shutdown"

@@ -5,6 +5,7 @@
 
 mod analyze;
 mod api;
+mod circulation;
 mod crash;
 mod opac;
 mod opensearch;

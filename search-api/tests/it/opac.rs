@@ -179,6 +179,50 @@ async fn results_have_hits_facets_sorts_and_paging() {
     assert!(exact.body.contains("<option value=\"exact\" selected>"));
 }
 
+/// Issue #4: the OPAC's 所蔵館 and 貸出可能 facet groups and their filter chips.
+#[tokio::test]
+async fn results_facet_by_holding_branch_and_availability() {
+    let data = TestData::new("opac-branches");
+    let catalogue = data.tenant("tosho", "栞市立図書館", &[JAPAN_MARC]);
+    crate::support::copies_at_two_branches(&catalogue);
+    drop(catalogue);
+    let app = search_api::router(data.state());
+    // これからの本の話をしよう
+    let q =
+        "%E3%81%93%E3%82%8C%E3%81%8B%E3%82%89%E3%81%AE%E6%9C%AC%E3%81%AE%E8%A9%B1%E3%82%92%E3%81%97%E3%82%88%E3%81%86";
+
+    let page = get(&app, &format!("/tosho/?q={q}&mode=exact")).await;
+    page.assert_html(StatusCode::OK);
+    assert!(page.body.contains("<h3 id=\"facet-branch\">所蔵館</h3>"), "{}", page.body);
+    assert!(page.body.contains("<h3 id=\"facet-available\">貸出可能</h3>"));
+    assert!(page.body.contains(">中央図書館</a>") && page.body.contains(">北分館</a>"));
+    assert!(page.body.contains(">すべての館</a>"));
+    assert!(
+        page.body.contains(&escaped("filter=available%3A%2A")) || page.body.contains(&escaped("filter=available%3A*"))
+    );
+    assert!(page.body.contains(&escaped("filter=branch%3Akita")));
+
+    // Chosen: a chip with the branch's name; kita has no copy in.
+    let chosen = get(&app, &format!("/tosho/?q={q}&mode=exact&filter=branch:kita")).await;
+    chosen.assert_html(StatusCode::OK);
+    assert!(chosen.body.contains("所蔵館: 北分館"), "{}", chosen.body);
+    let none = get(&app, &format!("/tosho/?q={q}&mode=exact&filter=available:kita")).await;
+    none.assert_html(StatusCode::OK);
+    assert!(none.body.contains("に一致する資料は見つかりませんでした"));
+    let anywhere = get(&app, &format!("/tosho/?q={q}&mode=exact&filter=available:*")).await;
+    assert!(anywhere.body.contains("貸出可能: すべての館"), "{}", anywhere.body);
+
+    // In English.
+    let english = get(&app, &format!("/tosho/?q={q}&mode=exact&filter=available:chuo&lang=en")).await;
+    english.assert_html(StatusCode::OK);
+    assert!(english.body.contains(">Held at</h3>") && english.body.contains(">Available now</h3>"));
+    assert!(english.body.contains("Available now: Central Library"), "{}", english.body);
+
+    // A code no branch could have: the error page, 400.
+    let bad = get(&app, &format!("/tosho/?q={q}&filter=branch:Chuo")).await;
+    bad.assert_html(StatusCode::BAD_REQUEST);
+}
+
 #[tokio::test]
 async fn record_page_shows_every_field_holdings_marc_and_a_hold_button() {
     let data = TestData::new("opac-record");
@@ -217,11 +261,10 @@ async fn record_page_shows_every_field_holdings_marc_and_a_hold_button() {
     )));
     assert!(body.contains("予約する"));
 
-    // Placing a hold needs a login: refused with a page saying so, nothing placed.
+    // Placing a hold needs a patron login (issue 7): the button leads to it, nothing placed.
     let hold = send(&app, Request::post(format!("/tosho/records/{id}/hold")).body(Body::empty()).unwrap()).await;
-    hold.assert_html(StatusCode::FORBIDDEN);
-    assert!(hold.body.contains("予約には利用者ログインが必要です"));
-    assert!(hold.body.contains("予約は受け付けていません"));
+    assert_eq!(hold.status, StatusCode::SEE_OTHER);
+    assert_eq!(hold.header(header::LOCATION), format!("/tosho/my/login?bib={id}"));
     let missing = send(&app, Request::post("/tosho/records/99999999/hold").body(Body::empty()).unwrap()).await;
     missing.assert_html(StatusCode::NOT_FOUND);
 }

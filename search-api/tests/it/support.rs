@@ -60,3 +60,19 @@ impl TestData {
         search_api::AppState::open_with_clock(&self.layout, std::sync::Arc::new(clock.clone())).unwrap()
     }
 }
+
+/// Copies of the first JAPAN/MARC record (これからの本の話をしよう, 029455884) at two branches,
+/// 中央図書館 (`chuo`) and 北分館 (`kita`), the one at kita lent: held at both, in at chuo
+/// only (issue #4, the holding-branch and availability facets). Returns its bib id.
+pub(crate) fn copies_at_two_branches(catalogue: &Catalogue) -> u64 {
+    use catalogue::{Branch, NewItem, NewPatron};
+    for (code, ja, en) in [("chuo", "中央図書館", "Central Library"), ("kita", "北分館", "North Branch")] {
+        catalogue.put_branch(&Branch { code: code.into(), name_ja: ja.into(), name_en: en.into() }).unwrap();
+    }
+    let bib = catalogue.find_by_control_number("JTNDL", "029455884").unwrap().unwrap();
+    catalogue.add_item(&NewItem::new(bib, "F0001", "chuo")).unwrap();
+    catalogue.add_item(&NewItem::new(bib, "F0002", "kita")).unwrap();
+    catalogue.add_patron(&NewPatron::new("FP001", "利用者", "chuo")).unwrap();
+    catalogue.checkout("F0002", "FP001", "2026-04-01T01:00:00Z".parse().unwrap()).unwrap();
+    bib
+}

@@ -1,0 +1,779 @@
+//! The patrons' own pages (マイページ) under `/{tenant}/my/`: log in with the card number
+//! and password, see loans with their due dates, renew, see and cancel holds, place a
+//! hold from a record's 予約する button.
+//!
+//! Plain HTML forms, no script needed. The session is a patron session of the library's
+//! catalogue (`catalogue::PatronSession`), in its own cookie (`shiori-patron`, `HttpOnly`,
+//! `SameSite=Strict`, `__Host-` and `Secure` under TLS): a staff lookup never finds it, so
+//! it never passes the staff guard. Every form carries the session's CSRF token (the login
+//! form a double-submit cookie); logins are limited per client address and locked out per
+//! card number after repeated failures (`catalogue`). A patron acts only on their own loans
+//! and holds: anything else is "not found".
+//!
+//! Routes:
+//! - `GET /{tenant}/my/` loans and holds (the login form's redirect when logged out);
+//! - `GET|POST /{tenant}/my/login`, `POST /{tenant}/my/logout`;
+//! - `POST /{tenant}/my/renew` (`item`), `POST /{tenant}/my/holds/{id}/cancel`;
+//! - `GET /{tenant}/my/hold?bib=` choose the pickup branch, `POST /{tenant}/my/hold`;
+//! - `POST /{tenant}/records/{id}/hold` (the record page's button): to the hold form, or to
+//!   the login first.
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::rejection::PathRejection;
+use axum::extract::{Path, RawQuery, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, Uri, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use catalogue::{PatronLoginOutcome, PatronSession, SessionToken};
+use serde::{Deserialize, Serialize};
+use subtle::ConstantTimeEq;
+
+use super::messages::{fill, text};
+use super::render::{page, render};
+use super::views::{Frame, LibraryRef};
+use crate::api::{blocking, lang_param};
+use crate::circulation::{HoldView, LoanView, circulation_error, jst_minute};
+use crate::error::ApiError;
+use crate::lang::Lang;
+use crate::server::{AppState, Library};
+use crate::staff::circulation::{cancel_hold_now, place_hold_now, renew_now};
+use crate::staff::cookies;
+use crate::staff::login::ClientIp;
+
+/// The login form's CSRF cookie lasts an hour.
+const LOGIN_COOKIE_SECONDS: i64 = 60 * 60;
+
+/// The patron session cookie's name.
+pub(crate) fn session_cookie(tls: bool) -> &'static str {
+    if tls { "__Host-shiori-patron" } else { "shiori-patron" }
+}
+
+fn login_cookie(tls: bool) -> &'static str {
+    if tls { "__Host-shiori-patron-login" } else { "shiori-patron-login" }
+}
+
+/// The patron pages' routes.
+pub(crate) fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/{tenant}/my", get(to_my))
+        .route("/{tenant}/my/", get(home))
+        .route("/{tenant}/my/login", get(login_form).post(login))
+        .route("/{tenant}/my/logout", post(logout))
+        .route("/{tenant}/my/renew", post(renew))
+        .route("/{tenant}/my/holds/{id}/cancel", post(cancel))
+        .route("/{tenant}/my/hold", get(hold_form).post(place))
+}
+
+/// What a page needs about its request.
+struct Ctx {
+    lang: Lang,
+    path: String,
+    raw: Option<String>,
+}
+
+impl Ctx {
+    fn new(uri: &Uri, headers: &HeaderMap) -> Ctx {
+        let raw = uri.query().map(str::to_owned);
+        let param = raw.as_deref().and_then(lang_param);
+        Ctx { lang: Lang::negotiate(param.as_deref(), headers), path: uri.path().to_owned(), raw }
+    }
+
+    fn t(&self, key: &'static str) -> &'static str {
+        text(self.lang, key)
+    }
+
+    fn frame(&self, title: &str, library: &Library) -> Frame {
+        Frame::new(self.lang, title.to_owned(), &self.path, self.raw.as_deref(), Some(LibraryRef::of(library)), None)
+    }
+
+    /// A page that is never cached (it holds a token or a patron's loans).
+    fn page<S: Serialize>(&self, status: StatusCode, template: &str, context: &S) -> Response {
+        let mut response = match render(template, context) {
+            Ok(html) => page(status, html, None),
+            Err(err) => self.error(None, err),
+        };
+        response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+        response
+    }
+
+    fn error(&self, library: Option<&Library>, err: ApiError) -> Response {
+        #[derive(Serialize)]
+        struct ErrorPage {
+            #[serde(flatten)]
+            frame: Frame,
+            heading: &'static str,
+            message: String,
+        }
+        let err = err.in_lang(self.lang);
+        let heading = match err.status {
+            StatusCode::NOT_FOUND => self.t("error_title_404"),
+            status if status.is_client_error() => self.t("error_title_400"),
+            _ => self.t("error_title_500"),
+        };
+        let frame = Frame::new(
+            self.lang,
+            heading.to_owned(),
+            &self.path,
+            self.raw.as_deref(),
+            library.map(LibraryRef::of),
+            None,
+        );
+        let context = ErrorPage { frame, heading, message: err.message().to_owned() };
+        let mut response = match render("error.html", &context) {
+            Ok(html) => page(err.status, html, None),
+            Err(_) => super::render::bare_error(err.status),
+        };
+        for (name, value) in err.headers {
+            response.headers_mut().append(name, value);
+        }
+        response
+    }
+}
+
+fn see_other(location: &str) -> Response {
+    let mut response = StatusCode::SEE_OTHER.into_response();
+    if let Ok(value) = HeaderValue::from_str(location) {
+        response.headers_mut().insert(header::LOCATION, value);
+    }
+    response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    response
+}
+
+fn library_of(state: &AppState, path: Result<Path<String>, PathRejection>) -> Result<Arc<Library>, ApiError> {
+    path.map_err(|_| ApiError::unknown_tenant("?")).and_then(|Path(tenant)| state.library(&tenant))
+}
+
+fn my_url(library: &Library) -> String {
+    format!("/{}/my/", library.tenant.code)
+}
+
+fn login_url(library: &Library, bib: Option<u64>) -> String {
+    match bib {
+        Some(bib) => format!("/{}/my/login?bib={bib}", library.tenant.code),
+        None => format!("/{}/my/login", library.tenant.code),
+    }
+}
+
+/// The live patron session the request carries, if any.
+async fn session(
+    state: &AppState,
+    library: &Arc<Library>,
+    headers: &HeaderMap,
+) -> Result<Option<(SessionToken, PatronSession)>, ApiError> {
+    let Some(token) = cookies::read(headers, session_cookie(state.tls())).and_then(|v| v.parse::<SessionToken>().ok())
+    else {
+        return Ok(None);
+    };
+    let catalogue = library.catalogue.clone();
+    let now = state.clock().now();
+    let lookup = token.clone();
+    let found = blocking(move || Ok(catalogue.patron_session(&lookup, now)?)).await?;
+    Ok(found.map(|session| (token, session)))
+}
+
+/// 64 random hex digits.
+fn random_token() -> Result<String, ApiError> {
+    let mut bytes = [0u8; 32];
+    getrandom::fill(&mut bytes).map_err(|err| ApiError::internal(&err))?;
+    Ok(bytes.iter().map(|b| format!("{b:02x}")).collect())
+}
+
+fn is_token(value: &str) -> bool {
+    value.len() == 64 && value.bytes().all(|b| b.is_ascii_hexdigit())
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct BibQuery {
+    bib: Option<u64>,
+    done: String,
+}
+
+fn bib_query(raw: Option<&str>) -> BibQuery {
+    raw.and_then(|r| serde_urlencoded::from_str(r).ok()).unwrap_or_default()
+}
+
+/// What the login form is shown with: the card number typed, the record to hold after
+/// login, and why it is shown again.
+struct Typed<'a> {
+    card: &'a str,
+    bib: Option<u64>,
+    message: Option<String>,
+}
+
+/// The login form at `status`, with its CSRF cookie.
+fn login_page(
+    state: &AppState,
+    ctx: &Ctx,
+    headers: &HeaderMap,
+    library: &Library,
+    status: StatusCode,
+    typed: Typed<'_>,
+) -> Response {
+    #[derive(Serialize)]
+    struct LoginPage {
+        #[serde(flatten)]
+        frame: Frame,
+        action: String,
+        csrf: String,
+        card: String,
+        bib: Option<u64>,
+        message: Option<String>,
+    }
+    let tls = state.tls();
+    let csrf = match cookies::read(headers, login_cookie(tls)).filter(|v| is_token(v)) {
+        Some(existing) => existing.to_owned(),
+        None => match random_token() {
+            Ok(token) => token,
+            Err(err) => return ctx.error(Some(library), err),
+        },
+    };
+    let context = LoginPage {
+        frame: ctx.frame(ctx.t("my_login_title"), library),
+        action: format!("/{}/my/login", library.tenant.code),
+        csrf: csrf.clone(),
+        card: typed.card.chars().take(64).collect(),
+        bib: typed.bib,
+        message: typed.message,
+    };
+    let mut response = ctx.page(status, "my_login.html", &context);
+    response
+        .headers_mut()
+        .append(header::SET_COOKIE, cookies::set(login_cookie(tls), &csrf, tls, Some(LOGIN_COOKIE_SECONDS)));
+    response
+}
+
+/// `GET /{tenant}/my`: to `/{tenant}/my/`.
+async fn to_my(State(state): State<AppState>, path: Result<Path<String>, PathRejection>) -> Response {
+    match library_of(&state, path) {
+        Ok(library) => see_other(&my_url(&library)),
+        Err(err) => err.into_response(),
+    }
+}
+
+/// `GET /{tenant}/my/login`.
+async fn login_form(
+    State(state): State<AppState>,
+    path: Result<Path<String>, PathRejection>,
+    uri: Uri,
+    RawQuery(raw): RawQuery,
+    headers: HeaderMap,
+) -> Response {
+    let ctx = Ctx::new(&uri, &headers);
+    match library_of(&state, path) {
+        Ok(library) => {
+            let bib = bib_query(raw.as_deref()).bib;
+            login_page(&state, &ctx, &headers, &library, StatusCode::OK, Typed { card: "", bib, message: None })
+        }
+        Err(err) => ctx.error(None, err),
+    }
+}
+
+/// The login form's fields. No `Debug`: it holds a password.
+#[derive(Default, Deserialize)]
+#[serde(default)]
+struct LoginForm {
+    card: String,
+    password: String,
+    csrf: String,
+    bib: Option<u64>,
+}
+
+/// `POST /{tenant}/my/login`: the card number and password; a new patron session, then
+/// the patron's page (or the hold form of the record they came from).
+async fn login(
+    State(state): State<AppState>,
+    path: Result<Path<String>, PathRejection>,
+    uri: Uri,
+    ClientIp(client): ClientIp,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let ctx = Ctx::new(&uri, &headers);
+    let library = match library_of(&state, path) {
+        Ok(library) => library,
+        Err(err) => return ctx.error(None, err),
+    };
+    let tls = state.tls();
+    let form: LoginForm = serde_urlencoded::from_bytes(&body).unwrap_or_default();
+    let expected = cookies::read(&headers, login_cookie(tls)).filter(|v| is_token(v)).unwrap_or("");
+    let csrf_ok = !expected.is_empty() && bool::from(expected.as_bytes().ct_eq(form.csrf.trim().as_bytes()));
+    let again = |status, message: String| {
+        let typed = Typed { card: &form.card, bib: form.bib, message: Some(message) };
+        login_page(&state, &ctx, &headers, &library, status, typed)
+    };
+    if !csrf_ok {
+        return again(StatusCode::FORBIDDEN, ctx.t("staff_csrf_message").to_owned());
+    }
+    let now = state.clock().now();
+    if let Err(retry_after) = state.login_limiter().take(client, now) {
+        let mut response =
+            again(StatusCode::TOO_MANY_REQUESTS, fill(ctx.t("staff_rate_limited"), &[retry_after.to_string()]));
+        response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(retry_after));
+        return response;
+    }
+    let previous = cookies::read(&headers, session_cookie(tls)).and_then(|v| v.parse::<SessionToken>().ok());
+    let catalogue = library.catalogue.clone();
+    let (card, password) = (form.card.clone(), form.password.clone());
+    let outcome = match blocking(move || Ok(catalogue.patron_login(&card, &password, previous.as_ref(), now)?)).await {
+        Ok(outcome) => outcome,
+        Err(err) => return ctx.error(Some(&library), err),
+    };
+    match outcome {
+        PatronLoginOutcome::LoggedIn { token, .. } => {
+            state.login_limiter().give_back(client);
+            let target = match form.bib {
+                Some(bib) => format!("/{}/my/hold?bib={bib}", library.tenant.code),
+                None => my_url(&library),
+            };
+            let mut response = see_other(&target);
+            let headers = response.headers_mut();
+            headers.append(header::SET_COOKIE, cookies::set(session_cookie(tls), &token.expose(), tls, None));
+            headers.append(header::SET_COOKIE, cookies::clear(login_cookie(tls), tls));
+            response
+        }
+        PatronLoginOutcome::Locked { until } => {
+            let retry_after = until.duration_since(now).as_secs_f64().ceil().max(1.0) as u64;
+            let mut response =
+                again(StatusCode::TOO_MANY_REQUESTS, fill(ctx.t("my_login_locked"), &[jst_minute(until)]));
+            response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(retry_after));
+            response
+        }
+        _ => again(StatusCode::UNAUTHORIZED, ctx.t("my_login_wrong").to_owned()),
+    }
+}
+
+/// A loan as the patron's page shows it.
+#[derive(Serialize)]
+struct MyLoan {
+    #[serde(flatten)]
+    loan: LoanView,
+    url: String,
+    due_text: String,
+}
+
+/// A hold as the patron's page shows it.
+#[derive(Serialize)]
+struct MyHold {
+    title: String,
+    url: String,
+    state_text: String,
+    pickup: String,
+    cancel_action: String,
+}
+
+#[derive(Serialize)]
+struct MyPage {
+    #[serde(flatten)]
+    frame: Frame,
+    name: String,
+    card: String,
+    csrf: String,
+    loans: Vec<MyLoan>,
+    holds: Vec<MyHold>,
+    renew_action: String,
+    logout_action: String,
+    notice: Option<String>,
+    message: Option<String>,
+}
+
+/// The patron's page, at `status`, with a notice or an error message.
+async fn my_page(
+    state: &AppState,
+    ctx: &Ctx,
+    library: &Arc<Library>,
+    session: &PatronSession,
+    status: StatusCode,
+    notice: Option<String>,
+    message: Option<String>,
+) -> Response {
+    let catalogue = library.catalogue.clone();
+    let patron = session.patron.clone();
+    let now = state.clock().now();
+    let lang = ctx.lang;
+    let lists = blocking(move || {
+        let (loans, holds) = crate::circulation::loans_and_holds(&catalogue, &patron, now)?;
+        let names: Vec<(String, String, String)> =
+            catalogue.branches()?.into_iter().map(|b| (b.code, b.name_ja, b.name_en)).collect();
+        Ok((loans, holds, names))
+    })
+    .await;
+    let (loans, holds, names) = match lists {
+        Ok(lists) => lists,
+        Err(err) => return ctx.error(Some(library), err),
+    };
+    let code = library.tenant.code.to_string();
+    let branch_name = |code: &str| {
+        names
+            .iter()
+            .find(|(c, _, _)| c == code)
+            .map(|(_, ja, en)| if lang == Lang::En && !en.is_empty() { en.clone() } else { ja.clone() })
+            .unwrap_or_else(|| code.to_owned())
+    };
+    let context = MyPage {
+        frame: ctx.frame(ctx.t("my_title"), library),
+        name: session.patron.name.clone(),
+        card: session.patron.card.clone(),
+        csrf: session.csrf_token().expose().to_owned(),
+        loans: loans
+            .into_iter()
+            .map(|loan| MyLoan {
+                url: format!("/{code}/records/{}", loan.bib_id),
+                due_text: fill(ctx.t("my_due_jst"), &[loan.due.to_string()]),
+                loan,
+            })
+            .collect(),
+        holds: holds
+            .into_iter()
+            .map(|h: HoldView| MyHold {
+                url: format!("/{code}/records/{}", h.bib_id),
+                state_text: hold_state_text(ctx, &h),
+                pickup: branch_name(&h.pickup_branch),
+                cancel_action: format!("/{code}/my/holds/{}/cancel", h.id),
+                title: h.title,
+            })
+            .collect(),
+        renew_action: format!("/{code}/my/renew"),
+        logout_action: format!("/{code}/my/logout"),
+        notice,
+        message,
+    };
+    ctx.page(status, "my_home.html", &context)
+}
+
+fn hold_state_text(ctx: &Ctx, hold: &HoldView) -> String {
+    match hold.state {
+        "ready" => fill(ctx.t("my_hold_ready"), &[hold.ready_until.map(|d| d.to_string()).unwrap_or_default()]),
+        "waiting" => {
+            let mut text = ctx.t("hold_state_waiting").to_owned();
+            if let Some(position) = hold.position {
+                text.push_str(&format!(" ({})", fill(ctx.t("my_position"), &[position.to_string()])));
+            }
+            text
+        }
+        "in_transit" => ctx.t("hold_state_in_transit").to_owned(),
+        other => other.to_owned(),
+    }
+}
+
+/// `GET /{tenant}/my/`: the patron's loans and holds, or the login form.
+async fn home(
+    State(state): State<AppState>,
+    path: Result<Path<String>, PathRejection>,
+    uri: Uri,
+    RawQuery(raw): RawQuery,
+    headers: HeaderMap,
+) -> Response {
+    let ctx = Ctx::new(&uri, &headers);
+    let library = match library_of(&state, path) {
+        Ok(library) => library,
+        Err(err) => return ctx.error(None, err),
+    };
+    match session(&state, &library, &headers).await {
+        Ok(Some((_, session))) => {
+            let notice = match bib_query(raw.as_deref()).done.as_str() {
+                "renewed" => Some(ctx.t("my_done_renewed").to_owned()),
+                "cancelled" => Some(ctx.t("my_done_cancelled").to_owned()),
+                "held" => Some(ctx.t("my_done_held").to_owned()),
+                _ => None,
+            };
+            my_page(&state, &ctx, &library, &session, StatusCode::OK, notice, None).await
+        }
+        Ok(None) => see_other(&login_url(&library, None)),
+        Err(err) => ctx.error(Some(&library), err),
+    }
+}
+
+/// A form of the patron's pages, checked: the library, a live session, its CSRF token.
+/// `Err` is the answer to give instead (the login form, or a refusal).
+async fn checked_form(
+    state: &AppState,
+    ctx: &Ctx,
+    library: &Arc<Library>,
+    headers: &HeaderMap,
+    body: &[u8],
+) -> Result<(SessionToken, PatronSession), Response> {
+    let Some((token, session)) = session(state, library, headers).await.map_err(|err| ctx.error(Some(library), err))?
+    else {
+        return Err(see_other(&login_url(library, None)));
+    };
+    let given = crate::staff::guard_form_field(body, "csrf").unwrap_or_default();
+    if !session.check_csrf(&given) {
+        let err = ApiError::new(
+            StatusCode::FORBIDDEN,
+            "csrf_failed",
+            text(Lang::Ja, "staff_csrf_message"),
+            text(Lang::En, "staff_csrf_message"),
+        );
+        return Err(ctx.error(Some(library), err));
+    }
+    Ok((token, session))
+}
+
+/// `POST /{tenant}/my/logout`.
+async fn logout(
+    State(state): State<AppState>,
+    path: Result<Path<String>, PathRejection>,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let ctx = Ctx::new(&uri, &headers);
+    let library = match library_of(&state, path) {
+        Ok(library) => library,
+        Err(err) => return ctx.error(None, err),
+    };
+    let (token, _) = match checked_form(&state, &ctx, &library, &headers, &body).await {
+        Ok(checked) => checked,
+        Err(response) => return response,
+    };
+    let catalogue = library.catalogue.clone();
+    if let Err(err) = blocking(move || Ok(catalogue.patron_logout(&token)?)).await {
+        return ctx.error(Some(&library), err);
+    }
+    let tls = state.tls();
+    let mut response = see_other(&format!("/{}/", library.tenant.code));
+    response.headers_mut().append(header::SET_COOKIE, cookies::clear(session_cookie(tls), tls));
+    response
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct RenewForm {
+    item: String,
+}
+
+/// `POST /{tenant}/my/renew` (`item`: the barcode of one of the patron's loans).
+async fn renew(
+    State(state): State<AppState>,
+    path: Result<Path<String>, PathRejection>,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let ctx = Ctx::new(&uri, &headers);
+    let library = match library_of(&state, path) {
+        Ok(library) => library,
+        Err(err) => return ctx.error(None, err),
+    };
+    let (_, session) = match checked_form(&state, &ctx, &library, &headers, &body).await {
+        Ok(checked) => checked,
+        Err(response) => return response,
+    };
+    let form: RenewForm = serde_urlencoded::from_bytes(&body).unwrap_or_default();
+    let catalogue = library.catalogue.clone();
+    let patron_id = session.patron.id;
+    let now = state.clock().now();
+    let done = blocking(move || {
+        let item = catalogue.item_by_barcode(&form.item)?;
+        let mine = match &item {
+            Some(item) => catalogue.loan_of_item(item.id)?.is_some_and(|loan| loan.patron_id == patron_id),
+            None => false,
+        };
+        if !mine {
+            return Err(circulation_error(catalogue::Error::NotOnLoan(form.item.chars().take(64).collect())));
+        }
+        renew_now(&catalogue, &form.item, now).map(|(loan, _)| loan).map_err(circulation_error)
+    })
+    .await;
+    match done {
+        Ok(_) => see_other(&format!("{}?done=renewed", my_url(&library))),
+        Err(err) => {
+            let status = err.status;
+            let message = err.in_lang(ctx.lang).message().to_owned();
+            my_page(&state, &ctx, &library, &session, status, None, Some(message)).await
+        }
+    }
+}
+
+/// `POST /{tenant}/my/holds/{id}/cancel`: one of the patron's holds.
+async fn cancel(
+    State(state): State<AppState>,
+    path: Result<Path<(String, u64)>, PathRejection>,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let ctx = Ctx::new(&uri, &headers);
+    let (library, id) = match path {
+        Ok(Path((tenant, id))) => match state.library(&tenant) {
+            Ok(library) => (library, id),
+            Err(err) => return ctx.error(None, err),
+        },
+        Err(_) => {
+            return ctx.error(
+                None,
+                ApiError::new(StatusCode::NOT_FOUND, "not_found", "ページが見つかりません", "no such page"),
+            );
+        }
+    };
+    let (_, session) = match checked_form(&state, &ctx, &library, &headers, &body).await {
+        Ok(checked) => checked,
+        Err(response) => return response,
+    };
+    let catalogue = library.catalogue.clone();
+    let patron_id = session.patron.id;
+    let now = state.clock().now();
+    let done = blocking(move || {
+        if catalogue.hold(id)?.is_none_or(|hold| hold.patron_id != patron_id) {
+            return Err(circulation_error(catalogue::Error::UnknownHold(id)));
+        }
+        cancel_hold_now(&catalogue, id, now).map(|_| ()).map_err(circulation_error)
+    })
+    .await;
+    match done {
+        Ok(()) => see_other(&format!("{}?done=cancelled", my_url(&library))),
+        Err(err) => {
+            let status = err.status;
+            let message = err.in_lang(ctx.lang).message().to_owned();
+            my_page(&state, &ctx, &library, &session, status, None, Some(message)).await
+        }
+    }
+}
+
+#[derive(Serialize)]
+struct BranchChoice {
+    value: String,
+    label: String,
+    selected: bool,
+}
+
+/// The hold form of a record: its title and the pickup branches.
+async fn hold_page(
+    ctx: &Ctx,
+    library: &Arc<Library>,
+    session: &PatronSession,
+    bib: u64,
+    status: StatusCode,
+    message: Option<String>,
+) -> Response {
+    #[derive(Serialize)]
+    struct HoldPage {
+        #[serde(flatten)]
+        frame: Frame,
+        action: String,
+        csrf: String,
+        bib: u64,
+        title: String,
+        branches: Vec<BranchChoice>,
+        record_url: String,
+        my_url: String,
+        message: Option<String>,
+    }
+    let catalogue = library.catalogue.clone();
+    let home = session.patron.home_branch.clone();
+    let lang = ctx.lang;
+    let found = blocking(move || {
+        if catalogue.get(bib)?.is_none() {
+            return Err(ApiError::no_record(&bib.to_string()));
+        }
+        let title = crate::circulation::title_of(&catalogue, bib);
+        let branches = catalogue
+            .branches()?
+            .into_iter()
+            .map(|b| BranchChoice {
+                selected: b.code == home,
+                label: if lang == Lang::En && !b.name_en.is_empty() { b.name_en } else { b.name_ja },
+                value: b.code,
+            })
+            .collect();
+        Ok((title, branches))
+    })
+    .await;
+    let (title, branches) = match found {
+        Ok(found) => found,
+        Err(err) => return ctx.error(Some(library), err),
+    };
+    let code = &library.tenant.code;
+    let context = HoldPage {
+        frame: ctx.frame(ctx.t("my_hold_title"), library),
+        action: format!("/{code}/my/hold"),
+        csrf: session.csrf_token().expose().to_owned(),
+        bib,
+        title,
+        branches,
+        record_url: format!("/{code}/records/{bib}"),
+        my_url: my_url(library),
+        message,
+    };
+    ctx.page(status, "my_hold.html", &context)
+}
+
+/// `GET /{tenant}/my/hold?bib=`: choose where to pick the record up.
+async fn hold_form(
+    State(state): State<AppState>,
+    path: Result<Path<String>, PathRejection>,
+    uri: Uri,
+    RawQuery(raw): RawQuery,
+    headers: HeaderMap,
+) -> Response {
+    let ctx = Ctx::new(&uri, &headers);
+    let library = match library_of(&state, path) {
+        Ok(library) => library,
+        Err(err) => return ctx.error(None, err),
+    };
+    let Some(bib) = bib_query(raw.as_deref()).bib else {
+        return ctx.error(Some(&library), ApiError::no_record("?"));
+    };
+    match session(&state, &library, &headers).await {
+        Ok(Some((_, session))) => hold_page(&ctx, &library, &session, bib, StatusCode::OK, None).await,
+        Ok(None) => see_other(&login_url(&library, Some(bib))),
+        Err(err) => ctx.error(Some(&library), err),
+    }
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct HoldForm {
+    bib: u64,
+    pickup: String,
+}
+
+/// `POST /{tenant}/my/hold` (`bib`, `pickup`): places the hold for the logged-in patron.
+async fn place(
+    State(state): State<AppState>,
+    path: Result<Path<String>, PathRejection>,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let ctx = Ctx::new(&uri, &headers);
+    let library = match library_of(&state, path) {
+        Ok(library) => library,
+        Err(err) => return ctx.error(None, err),
+    };
+    let (_, session) = match checked_form(&state, &ctx, &library, &headers, &body).await {
+        Ok(checked) => checked,
+        Err(response) => return response,
+    };
+    let form: HoldForm = serde_urlencoded::from_bytes(&body).unwrap_or_default();
+    let catalogue = library.catalogue.clone();
+    let card = session.patron.card.clone();
+    let now = state.clock().now();
+    let (bib, pickup) = (form.bib, form.pickup.clone());
+    let done =
+        blocking(move || place_hold_now(&catalogue, bib, &card, &pickup, now).map(|_| ()).map_err(circulation_error))
+            .await;
+    match done {
+        Ok(()) => see_other(&format!("{}?done=held", my_url(&library))),
+        Err(err) => {
+            let status = err.status;
+            let message = err.in_lang(ctx.lang).message().to_owned();
+            hold_page(&ctx, &library, &session, form.bib, status, Some(message)).await
+        }
+    }
+}
+
+/// `POST /{tenant}/records/{id}/hold`, the record page's 予約する button: the hold form
+/// (a page with the session's CSRF token: the record page, which anyone may cache, has
+/// none), or the login form first.
+pub(crate) async fn record_hold(state: &AppState, library: &Arc<Library>, headers: &HeaderMap, bib: u64) -> Response {
+    match session(state, library, headers).await {
+        Ok(Some(_)) => see_other(&format!("/{}/my/hold?bib={bib}", library.tenant.code)),
+        Ok(None) => see_other(&login_url(library, Some(bib))),
+        Err(err) => err.into_response(),
+    }
+}
