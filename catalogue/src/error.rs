@@ -244,6 +244,9 @@ pub enum Error {
     /// The session ended (expired, logged out) while the request was under way: log in again.
     #[error("the session has ended: log in again")]
     SessionEnded,
+    /// Two-step verification is already on: turn it off before setting it up again.
+    #[error("two-step verification is already on: turn it off first")]
+    TotpEnabled,
     /// Too many failed attempts: the account accepts no password until `until`.
     #[error("too many failed attempts: try again after {until}")]
     AccountLocked {
@@ -342,6 +345,7 @@ impl Error {
             | Error::NoOpenDay { .. }
             | Error::AccountExists(_)
             | Error::OperatorExists
+            | Error::TotpEnabled
             | Error::InUse { .. } => ErrorKind::Conflict,
             Error::WrongPassword | Error::WrongCode | Error::SessionEnded | Error::AccountLocked { .. } => {
                 ErrorKind::Denied

@@ -117,9 +117,10 @@ pub use backup::{
 };
 pub use circulation::{
     Availability, Branch, BranchAvailability, CheckinOutcome, ClosedDay, Hold, HoldState, Holding, Item, ItemStatus,
-    Loan, LoanPolicy, MonthlyLoans, NewItem, NewPatron, Notice, NoticeKind, PATRON_SESSION_ABSOLUTE_TIMEOUT,
-    PATRON_SESSION_IDLE_TIMEOUT, Patron, PatronCategory, PatronLoginOutcome, PatronSession, ReadingEntry, RowRejection,
-    RowReport, TitleLoans,
+    Loan, LoanPolicy, MonthlyLoans, NewItem, NewPatron, Notice, NoticeKind, PATRON_CHALLENGE_TIMEOUT,
+    PATRON_SESSION_ABSOLUTE_TIMEOUT, PATRON_SESSION_IDLE_TIMEOUT, Patron, PatronCategory, PatronChallenge,
+    PatronCodeOutcome, PatronLoginOutcome, PatronSession, PatronTotpStatus, ReadingEntry, RowRejection, RowReport,
+    TitleLoans,
 };
 pub use error::{Error, ErrorKind, Result};
 pub use export::{ExportFormat, export, marcxml_record};
@@ -136,7 +137,7 @@ pub use security::{
     MAX_PASSWORD_CHARS, MIN_PASSWORD_CHARS, ManualClock, Principal, PruneReport, RECOVERY_CODES, Role, RolePolicy,
     SESSION_ABSOLUTE_TIMEOUT, SESSION_IDLE_TIMEOUT, Scope, SecretString, Session, SessionToken, SystemClock,
     TOTP_DIGITS, TOTP_STEP_SECONDS, TotpEnrolment, Username, VerifyReport, check_password_rules, may,
-    purge_access_logs, qr_text, totp_code, verify_audit_log,
+    purge_access_logs, qr_svg, qr_text, totp_code, verify_audit_log,
 };
 pub use store::{Catalogue, Change, ChangeKind, Outcome, SCHEMA_VERSION, StoredBib};
 pub use system::{SYSTEM_SCHEMA_VERSION, System, Tenant};

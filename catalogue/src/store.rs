@@ -27,8 +27,8 @@ const CHANGES: TableDefinition<'_, u64, (u64, u8)> = TableDefinition::new("chang
 /// The newest catalogue schema this binary reads and writes: 1 the records and the change
 /// feed, 2 adds circulation (branches, items, patrons, loans), 3 loan rules, calendars,
 /// holds, the outbox of notices, reading records and monthly loan counters, 4 patrons' OPAC
-/// passwords and sessions.
-pub const SCHEMA_VERSION: u64 = 4;
+/// passwords and sessions, 5 patrons' second factor (TOTP) and login challenges.
+pub const SCHEMA_VERSION: u64 = 5;
 
 /// What happened to a record in the feed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -192,6 +192,14 @@ impl Catalogue {
                 // tables, created just above, start empty: no patron can log in until a
                 // librarian sets a password.
                 txn.open_table(META)?.insert("schema_version", 4)?;
+            }
+            if version < 5 {
+                // 4 -> 5: patrons' second factor and the challenges of two-step logins. Their
+                // tables, created just above, start empty: every patron logs in with the
+                // password alone until they turn the second factor on. The version goes up
+                // so that an older binary, which would let such a patron in without a code,
+                // refuses the file.
+                txn.open_table(META)?.insert("schema_version", 5)?;
             }
         }
         txn.commit()?;

@@ -522,12 +522,31 @@ pub(crate) fn restore(data: &Path, tenant: &str, generation: Option<&str>, yes: 
 
 /// A circulation command.
 pub(crate) enum Circ {
-    Checkout { item: String, patron: String },
-    Checkin { item: String, branch: Option<String> },
-    Renew { item: String },
-    Hold { bib: u64, patron: String, pickup: String },
-    HoldCancel { id: u64 },
+    Checkout {
+        item: String,
+        patron: String,
+    },
+    Checkin {
+        item: String,
+        branch: Option<String>,
+    },
+    Renew {
+        item: String,
+    },
+    Hold {
+        bib: u64,
+        patron: String,
+        pickup: String,
+    },
+    HoldCancel {
+        id: u64,
+    },
     Daily,
+    /// List the outbox, or send it when a mailer is given.
+    Notices {
+        mailer: Option<Box<search_api::mailer::Mailer>>,
+        base_url: Option<String>,
+    },
 }
 
 /// `shiori circ …`: on the files directly, with the server stopped. Audit lines name the
@@ -611,6 +630,38 @@ pub(crate) fn circ(data: &Path, tenant: &str, op: Circ) -> anyhow::Result<ExitCo
             let hold = catalogue.cancel_hold(id, now).map_err(refused)?;
             println!("cancelled hold {id} on record {}", hold.bib_id);
             ("hold.cancel", format!("hold {id}"), serde_json::json!({ "bib_id": hold.bib_id }))
+        }
+        Circ::Notices { mailer: None, .. } => {
+            let pending = catalogue.pending_notices(usize::MAX)?;
+            for notice in &pending {
+                let patron = catalogue.patron(notice.patron_id)?;
+                let card = patron.as_ref().map(|p| p.card.as_str()).unwrap_or("?");
+                let reach = match patron.as_ref().and_then(|p| p.contact.as_deref()) {
+                    Some(contact) if contact.contains('@') => "e-mail",
+                    Some(_) => "telephone",
+                    None => "no contact",
+                };
+                println!(
+                    "{}\t{}\t{}\tcard {card}\titem {}\t{reach}",
+                    notice.id,
+                    notice.kind.as_str(),
+                    notice.date,
+                    notice.item_barcode
+                );
+            }
+            println!("{} notice(s) waiting", pending.len());
+            return Ok(ExitCode::SUCCESS);
+        }
+        Circ::Notices { mailer: Some(mailer), base_url } => {
+            let tenant = system.tenant(&code)?.ok_or_else(|| catalogue::Error::UnknownTenant(code.to_string()))?;
+            let report = mailer.drain(&catalogue, &tenant, base_url.as_deref(), now)?;
+            println!(
+                "{} sent, {} dropped (their cause had gone), {} left for the staff, {} left for later",
+                report.sent, report.obsolete, report.for_staff, report.deferred
+            );
+            let after = serde_json::to_value(report)?;
+            audit(&system, Some(&code), AuditEvent::new(cli_principal(), "notices.send", "outbox").after(after))?;
+            return Ok(if report.deferred > 0 { ExitCode::FAILURE } else { ExitCode::SUCCESS });
         }
         Circ::Daily => {
             let expired = catalogue.expire_holds(now)?;

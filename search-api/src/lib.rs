@@ -4,7 +4,8 @@
 //! `catalogue`, `indexer` and `tokenizer-dict` crates, and renders. The `shiori` binary
 //! (`src/main.rs`) is a thin command-line front over this library; [`router`] is the whole
 //! HTTP interface (JSON API, OPAC pages, SRU, OpenSearch, staff login and staff API) over an
-//! [`AppState`]; every route that needs a staff session is in [`STAFF_ROUTES`].
+//! [`AppState`]; every route that needs a staff session is in [`STAFF_ROUTES`], and every
+//! route of the patrons' own pages in [`PATRON_ROUTES`].
 //!
 //! ```
 //! let analyzer = tokenizer_dict::JapaneseAnalyzer::new()?;
@@ -20,6 +21,7 @@ pub mod demo;
 mod error;
 mod holdings;
 mod lang;
+pub mod mailer;
 mod opac;
 mod opensearch;
 mod params;
@@ -33,6 +35,7 @@ pub use api::openapi_document;
 pub use circulation::daily_circulation;
 pub use error::ApiError;
 pub use lang::Lang;
+pub use opac::patron::{PATRON_ROUTES, PatronAccess, PatronRoute};
 pub use params::SearchParams;
 pub use record::RecordView;
 pub use server::config::{self, Overrides};

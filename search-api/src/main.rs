@@ -139,7 +139,7 @@ enum Command {
         #[arg(long, env = "SHIORI_LISTEN")]
         listen: Option<String>,
         /// A TOML configuration file (keys: data, listen, log_format, base_url, tls_cert,
-        /// tls_key, tls_self_signed, backup_hour, max_import_bytes); flags and SHIORI_*
+        /// tls_key, tls_self_signed, backup_hour, max_import_bytes, smtp_url, mail_from); flags and SHIORI_*
         /// environment variables override it.
         #[arg(long, env = "SHIORI_CONFIG")]
         config: Option<PathBuf>,
@@ -172,6 +172,11 @@ enum Command {
         /// [default: 67108864, 64 MiB].
         #[arg(long, env = "SHIORI_MAX_IMPORT_BYTES")]
         max_import_bytes: Option<usize>,
+        /// The sender of e-mailed notices, e.g. "栞市立図書館 <noreply@lib.example.jp>".
+        /// Notices are e-mailed every minute when SHIORI_SMTP_URL (or smtp_url in the
+        /// configuration file) names the relay, e.g. smtp://user:pass@relay:587?tls=required.
+        #[arg(long, env = "SHIORI_MAIL_FROM")]
+        mail_from: Option<String>,
     },
     /// Export a tenant's catalogue as UTF-8 ISO 2709 or MARCXML.
     Export {
@@ -309,6 +314,23 @@ enum CircCommand {
         #[arg(long)]
         tenant: String,
     },
+    /// List the notices waiting in the outbox (hold ready, overdue), or send them with
+    /// --send through the SMTP relay of SHIORI_SMTP_URL (as the server does every minute
+    /// when it is set). Notices to patrons without an e-mail address stay for the staff.
+    Notices {
+        /// The library.
+        #[arg(long)]
+        tenant: String,
+        /// E-mail them now.
+        #[arg(long)]
+        send: bool,
+        /// The sender, e.g. "栞市立図書館 <noreply@lib.example.jp>" (needed with --send).
+        #[arg(long, env = "SHIORI_MAIL_FROM")]
+        mail_from: Option<String>,
+        /// The OPAC's public base URL, for the link to マイページ in the e-mails.
+        #[arg(long, env = "SHIORI_BASE_URL")]
+        base_url: Option<String>,
+    },
 }
 
 #[derive(Subcommand)]
@@ -369,6 +391,7 @@ fn main() -> ExitCode {
             tls_self_signed,
             backup_hour,
             max_import_bytes,
+            mail_from,
         } => {
             let overrides = search_api::Overrides {
                 data: data_flag,
@@ -380,6 +403,8 @@ fn main() -> ExitCode {
                 tls_self_signed: tls_self_signed.then_some(true),
                 backup_hour,
                 max_import_bytes,
+                smtp_url: std::env::var("SHIORI_SMTP_URL").ok(),
+                mail_from,
             };
             commands::serve(config.as_deref(), overrides, demo)
         }
@@ -408,6 +433,29 @@ fn main() -> ExitCode {
                 }
                 CircCommand::HoldCancel { tenant, id } => (tenant, commands::Circ::HoldCancel { id }),
                 CircCommand::Daily { tenant } => (tenant, commands::Circ::Daily),
+                CircCommand::Notices { tenant, send, mail_from, base_url } => {
+                    let mailer = match (send, std::env::var("SHIORI_SMTP_URL").ok(), mail_from) {
+                        (false, _, _) => None,
+                        (true, Some(url), Some(from)) => {
+                            match search_api::mailer::Mailer::new(&search_api::mailer::SmtpUrl(url), &from) {
+                                Ok(mailer) => Some(Box::new(mailer)),
+                                Err(err) => {
+                                    eprintln!("shiori: {err:#}");
+                                    return ExitCode::FAILURE;
+                                }
+                            }
+                        }
+                        (true, None, _) => {
+                            eprintln!("shiori: --send needs the relay in SHIORI_SMTP_URL, e.g. smtp://relay:25");
+                            return ExitCode::FAILURE;
+                        }
+                        (true, Some(_), None) => {
+                            eprintln!("shiori: --send needs the sender: --mail-from or SHIORI_MAIL_FROM");
+                            return ExitCode::FAILURE;
+                        }
+                    };
+                    (tenant, commands::Circ::Notices { mailer, base_url })
+                }
             };
             commands::circ(&data, &tenant, op)
         }

@@ -33,6 +33,7 @@ mod loan;
 mod notice;
 mod patron;
 mod patron_login;
+mod patron_totp;
 mod policy;
 mod reading;
 
@@ -57,6 +58,7 @@ pub use patron::{NewPatron, Patron, PatronCategory};
 pub use patron_login::{
     PATRON_SESSION_ABSOLUTE_TIMEOUT, PATRON_SESSION_IDLE_TIMEOUT, PatronLoginOutcome, PatronSession,
 };
+pub use patron_totp::{PATRON_CHALLENGE_TIMEOUT, PatronChallenge, PatronCodeOutcome, PatronTotpStatus};
 pub use policy::LoanPolicy;
 pub use reading::{MonthlyLoans, ReadingEntry, TitleLoans};
 
@@ -105,7 +107,7 @@ const MAX_NUMBER_LEN: usize = 64;
 /// Longest free text accepted (names, locations, call numbers, block reasons).
 const MAX_TEXT_LEN: usize = 256;
 
-/// Creates the circulation tables (schema versions 2, 3 and 4) if they do not exist.
+/// Creates the circulation tables (schema versions 2 to 5) if they do not exist.
 pub(crate) fn create_tables(txn: &WriteTransaction) -> Result<()> {
     policy::create_table(txn)?;
     calendar::create_table(txn)?;

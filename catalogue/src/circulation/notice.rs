@@ -78,6 +78,22 @@ impl Catalogue {
         Ok(out)
     }
 
+    /// Up to `limit` notices waiting to be sent whose id is above `after`, oldest first: a
+    /// mailer pages through the outbox with it, past notices it has to leave (a patron with
+    /// no e-mail address, whom the staff will telephone).
+    pub fn pending_notices_after(&self, after: u64, limit: usize) -> Result<Vec<Notice>> {
+        let txn = self.db.begin_read()?;
+        let table = txn.open_table(NOTICES)?;
+        let mut out = Vec::new();
+        let Some(from) = after.checked_add(1) else { return Ok(out) };
+        for row in table.range(from..)?.take(limit) {
+            let (id, value) = row?;
+            let row: NoticeRow = decode("notice", id.value(), value.value())?;
+            out.push(row.into_notice(id.value()));
+        }
+        Ok(out)
+    }
+
     /// Marks a notice sent: it is deleted. `false` if there was none (sent already).
     pub fn mark_notice_sent(&self, notice_id: u64) -> Result<bool> {
         let txn = self.db.begin_write()?;

@@ -7,7 +7,13 @@
 //! so it can never pass the staff guard, whatever it is sent as. They are built the same
 //! way: 256 random bits given to the browser, only their SHA-256 stored, idle and absolute
 //! timeouts, a CSRF token per session, a new id at every login (the one the browser came
-//! with is ended). Setting a patron's password ends every session of that patron.
+//! with is ended). Setting a patron's password ends every session of that patron; a patron
+//! changing their own password (current password required) ends every session too and gets
+//! a new one in place of the one they used, so the browser they changed it from stays
+//! logged in under a new id.
+//!
+//! A patron may turn on a second factor (`patron_totp.rs`): then a right password does not
+//! log in but starts a short challenge that a TOTP or recovery code completes.
 //!
 //! The answer to a login never tells whether a card number exists: an unknown card, or a
 //! patron without a password, costs the same argon2 work and answers
@@ -21,6 +27,7 @@ use redb::{ReadableDatabase, ReadableTable, TableDefinition, WriteTransaction};
 use serde::{Deserialize, Serialize};
 
 use super::patron::{Patron, get_patron, patron_by_card_in};
+use super::patron_totp::{PatronChallenge, end_challenges_of, start_challenge, totp_enabled};
 use super::{PATRON_BY_CARD, PATRONS, check_number, decode, encode};
 use crate::error::{Error, Result};
 use crate::security::login::Failures;
@@ -45,14 +52,16 @@ pub const PATRON_SESSION_ABSOLUTE_TIMEOUT: SignedDuration = SignedDuration::from
 /// `last_seen` is written at most this often.
 const LAST_SEEN_GRANULARITY: SignedDuration = SignedDuration::from_mins(1);
 
+/// A patron's password. No `Debug`: it holds the hash.
 #[derive(Serialize, Deserialize)]
-struct PasswordRow {
+pub(super) struct PasswordRow {
     password: String,
-    changed: Timestamp,
+    pub(super) changed: Timestamp,
 }
 
+/// A patron session. No `Debug`: it holds the CSRF token.
 #[derive(Serialize, Deserialize)]
-struct SessionRow {
+pub(super) struct SessionRow {
     patron: u64,
     created: Timestamp,
     last_seen: Timestamp,
@@ -60,7 +69,7 @@ struct SessionRow {
 }
 
 impl SessionRow {
-    fn expires(&self) -> Timestamp {
+    pub(super) fn expires(&self) -> Timestamp {
         let idle = self.last_seen.saturating_add(PATRON_SESSION_IDLE_TIMEOUT).unwrap_or(self.last_seen);
         let absolute = self.created.saturating_add(PATRON_SESSION_ABSOLUTE_TIMEOUT).unwrap_or(self.created);
         idle.min(absolute)
@@ -121,6 +130,15 @@ pub enum PatronLoginOutcome {
         /// When attempts are accepted again.
         until: Timestamp,
     },
+    /// The password is right and the patron has two-step verification on: ask for a code
+    /// and complete the login with [`Catalogue::patron_login_code`]. Not a failure, but the
+    /// card's failure count is not forgotten either until the code is right.
+    NeedSecondFactor {
+        /// The challenge's id, for a cookie (only its SHA-256 is stored).
+        token: SessionToken,
+        /// The challenge: whose, until when, its CSRF token.
+        challenge: Box<PatronChallenge>,
+    },
 }
 
 impl Catalogue {
@@ -137,7 +155,8 @@ impl Catalogue {
         let row = PasswordRow { password: hash, changed: now };
         txn.open_table(PATRON_PASSWORDS)?.insert(patron.id, encode(&row)?.as_slice())?;
         txn.open_table(PATRON_LOGIN_FAILURES)?.remove(patron.card.as_str())?;
-        end_sessions_of(&txn, patron.id)?;
+        end_sessions_of(&txn, patron.id, None)?;
+        end_challenges_of(&txn, patron.id)?;
         txn.commit()?;
         Ok(patron)
     }
@@ -196,31 +215,94 @@ impl Catalogue {
             None => false,
         };
         let Some((patron_id, _)) = verified.filter(|_| still) else {
-            let locked = {
-                let mut table = txn.open_table(PATRON_LOGIN_FAILURES)?;
-                let mut failures = read_failures(&table, &card)?;
-                failures.record(now);
-                table.insert(card.as_str(), encode(&failures)?.as_slice())?;
-                failures.locked(now)
-            };
+            let locked = record_failure(&txn, &card, now)?;
             txn.commit()?;
             return Ok(match locked {
                 Some(until) => PatronLoginOutcome::Locked { until },
                 None => PatronLoginOutcome::WrongCredentials,
             });
         };
+        let patron = get_patron(&txn.open_table(PATRONS)?, patron_id)?
+            .ok_or_else(|| Error::Storage(format!("patron {patron_id} has a password but no row")))?;
+        if totp_enabled(&txn, patron_id)? {
+            // The failure count stays until the code is right: a guesser who knows the
+            // password must not be able to reset it by typing the password again.
+            let changed = read_password(&txn.open_table(PATRON_PASSWORDS)?, patron_id)?
+                .map(|row| row.changed)
+                .ok_or_else(|| Error::Storage(format!("patron {patron_id}: the password vanished")))?;
+            let (token, challenge) = start_challenge(&txn, &patron, changed, now)?;
+            txn.commit()?;
+            return Ok(PatronLoginOutcome::NeedSecondFactor { token, challenge: Box::new(challenge) });
+        }
         txn.open_table(PATRON_LOGIN_FAILURES)?.remove(card.as_str())?;
         if let Some(previous) = previous {
             txn.open_table(PATRON_SESSIONS)?.remove(previous.key().as_slice())?;
         }
-        let token = SessionToken::random()?;
-        let row = SessionRow { patron: patron_id, created: now, last_seen: now, csrf: hex(&random_bytes::<32>()?) };
-        txn.open_table(PATRON_SESSIONS)?.insert(token.key().as_slice(), encode(&row)?.as_slice())?;
-        let patron = get_patron(&txn.open_table(PATRONS)?, patron_id)?
-            .ok_or_else(|| Error::Storage(format!("patron {patron_id} has a password but no row")))?;
+        let (token, row) = start_session(&txn, patron_id, now, now)?;
         txn.commit()?;
-        let session = PatronSession { patron, created: now, expires: row.expires(), csrf: SecretString::new(row.csrf) };
-        Ok(PatronLoginOutcome::LoggedIn { token, session: Box::new(session) })
+        Ok(PatronLoginOutcome::LoggedIn { token, session: Box::new(session_of(row, patron)) })
+    }
+
+    /// A patron changes their own password: the session's `token` must be live
+    /// ([`Error::SessionEnded`]), `current` right ([`Error::WrongPassword`], counted towards
+    /// the card's lockout; [`Error::AccountLocked`] while it is locked), and `new` must pass
+    /// the password rules with the card number as the name and differ from the current one
+    /// ([`Error::WeakPassword`]). Every session of the patron ends, this one included, and
+    /// any second-step challenge; a new session replaces this one (same login time, so the
+    /// same absolute timeout), returned for the browser's cookie.
+    pub fn change_patron_password(
+        &self,
+        token: &SessionToken,
+        current: &str,
+        new: &str,
+        now: Timestamp,
+    ) -> Result<(SessionToken, PatronSession)> {
+        let verified = self.verify_patron_password(token, current, now)?;
+        check_password_rules(new, &verified.patron.card)?;
+        if verify_password(new, &verified.hash) {
+            return Err(Error::WeakPassword("it must differ from the current password"));
+        }
+        let hash = hash_password(new)?;
+        let txn = self.db.begin_write()?;
+        let created = verified.recheck(&txn, now)?;
+        let patron_id = verified.patron.id;
+        let row = PasswordRow { password: hash, changed: now };
+        txn.open_table(PATRON_PASSWORDS)?.insert(patron_id, encode(&row)?.as_slice())?;
+        txn.open_table(PATRON_LOGIN_FAILURES)?.remove(verified.patron.card.as_str())?;
+        end_sessions_of(&txn, patron_id, None)?;
+        end_challenges_of(&txn, patron_id)?;
+        let (token, row) = start_session(&txn, patron_id, created, now)?;
+        txn.commit()?;
+        Ok((token, session_of(row, verified.patron)))
+    }
+
+    /// Checks the current password of the patron of a live session, outside any write
+    /// transaction (argon2 takes tens of milliseconds); a wrong one is recorded as a
+    /// failure of the patron's card. For the changes that ask for the password again.
+    pub(super) fn verify_patron_password(
+        &self,
+        token: &SessionToken,
+        password: &str,
+        now: Timestamp,
+    ) -> Result<VerifiedPassword> {
+        let key = token.key();
+        let (patron, hash) = {
+            let txn = self.db.begin_read()?;
+            let session = live_session(&txn.open_table(PATRON_SESSIONS)?, &key, now)?.ok_or(Error::SessionEnded)?;
+            let patron = get_patron(&txn.open_table(PATRONS)?, session.patron)?.ok_or(Error::SessionEnded)?;
+            if let Some(until) = read_failures(&txn.open_table(PATRON_LOGIN_FAILURES)?, &patron.card)?.locked(now) {
+                return Err(Error::AccountLocked { until });
+            }
+            let hash = read_password(&txn.open_table(PATRON_PASSWORDS)?, patron.id)?.map(|row| row.password);
+            (patron, hash)
+        };
+        let Some(hash) = hash.filter(|hash| verify_password(password, hash)) else {
+            let txn = self.db.begin_write()?;
+            let locked = record_failure(&txn, &patron.card, now)?;
+            txn.commit()?;
+            return Err(locked.map_or(Error::WrongPassword, |until| Error::AccountLocked { until }));
+        };
+        Ok(VerifiedPassword { key, patron, hash })
     }
 
     /// The live patron session of a token, or `None` (unknown, expired, logged out, or its
@@ -253,12 +335,7 @@ impl Catalogue {
             }
             txn.commit()?;
         }
-        Ok(Some(PatronSession {
-            patron,
-            created: row.created,
-            expires: row.expires(),
-            csrf: SecretString::new(row.csrf),
-        }))
+        Ok(Some(session_of(row, patron)))
     }
 
     /// Ends the patron session of a token; whether there was one.
@@ -275,8 +352,8 @@ impl Catalogue {
         Ok(read_failures(&txn.open_table(PATRON_LOGIN_FAILURES)?, card.trim())?.locked(now))
     }
 
-    /// Housekeeping: deletes expired patron sessions and stale failure counts; how many of
-    /// each.
+    /// Housekeeping: deletes expired patron sessions (and expired second-step challenges,
+    /// counted with them) and stale failure counts; how many of each.
     pub fn prune_patron_logins(&self, now: Timestamp) -> Result<(usize, usize)> {
         let txn = self.db.begin_write()?;
         let (sessions, failures) = {
@@ -310,29 +387,95 @@ impl Catalogue {
                 table.remove(card.as_str())?;
             }
         }
+        let challenges = super::patron_totp::prune_challenges(&txn, now)?;
         txn.commit()?;
-        Ok((sessions.len(), failures.len()))
+        Ok((sessions.len() + challenges, failures.len()))
     }
 }
 
-fn read_failures(table: &impl ReadableTable<&'static str, &'static [u8]>, card: &str) -> Result<Failures> {
+/// The current password of a live session's patron, checked by
+/// [`Catalogue::verify_patron_password`]: what the write transaction re-checks.
+pub(super) struct VerifiedPassword {
+    key: [u8; 32],
+    pub(super) patron: Patron,
+    hash: String,
+}
+
+impl VerifiedPassword {
+    /// Inside the write transaction: the session is still live and the password still the
+    /// one verified (else [`Error::SessionEnded`]: a password set meanwhile ends every
+    /// session). The session's login time.
+    pub(super) fn recheck(&self, txn: &WriteTransaction, now: Timestamp) -> Result<Timestamp> {
+        let session = live_session(&txn.open_table(PATRON_SESSIONS)?, &self.key, now)?.ok_or(Error::SessionEnded)?;
+        let current = read_password(&txn.open_table(PATRON_PASSWORDS)?, self.patron.id)?;
+        if current.is_none_or(|row| row.password != self.hash) {
+            return Err(Error::SessionEnded);
+        }
+        Ok(session.created)
+    }
+
+    /// The session's key (the stored form of its id).
+    pub(super) fn key(&self) -> &[u8; 32] {
+        &self.key
+    }
+}
+
+pub(super) fn read_failures(table: &impl ReadableTable<&'static str, &'static [u8]>, card: &str) -> Result<Failures> {
     let row = table.get(card)?;
     Ok(row.map(|v| decode("patron login failures", card, v.value())).transpose()?.unwrap_or_default())
 }
 
-fn read_password(table: &impl ReadableTable<u64, &'static [u8]>, id: u64) -> Result<Option<PasswordRow>> {
+/// Records a failed attempt for a card number; the lock it engaged, if any.
+pub(super) fn record_failure(txn: &WriteTransaction, card: &str, now: Timestamp) -> Result<Option<Timestamp>> {
+    let mut table = txn.open_table(PATRON_LOGIN_FAILURES)?;
+    let mut failures = read_failures(&table, card)?;
+    failures.record(now);
+    table.insert(card, encode(&failures)?.as_slice())?;
+    Ok(failures.locked(now))
+}
+
+pub(super) fn read_password(table: &impl ReadableTable<u64, &'static [u8]>, id: u64) -> Result<Option<PasswordRow>> {
     let row = table.get(id)?;
     row.map(|v| decode("patron password", id, v.value())).transpose()
 }
 
-/// Ends every session of a patron; how many.
-fn end_sessions_of(txn: &WriteTransaction, patron_id: u64) -> Result<usize> {
+/// The session row of a key if it is live at `now`.
+fn live_session(
+    table: &impl ReadableTable<&'static [u8], &'static [u8]>,
+    key: &[u8; 32],
+    now: Timestamp,
+) -> Result<Option<SessionRow>> {
+    let row = table.get(key.as_slice())?;
+    let row: Option<SessionRow> = row.map(|v| decode("patron session", "", v.value())).transpose()?;
+    Ok(row.filter(|row| now < row.expires()))
+}
+
+/// Starts a session for a patron: a new random id and CSRF token.
+pub(super) fn start_session(
+    txn: &WriteTransaction,
+    patron: u64,
+    created: Timestamp,
+    now: Timestamp,
+) -> Result<(SessionToken, SessionRow)> {
+    let token = SessionToken::random()?;
+    let row = SessionRow { patron, created, last_seen: now, csrf: hex(&random_bytes::<32>()?) };
+    txn.open_table(PATRON_SESSIONS)?.insert(token.key().as_slice(), encode(&row)?.as_slice())?;
+    Ok((token, row))
+}
+
+/// The session a row gives its patron.
+pub(super) fn session_of(row: SessionRow, patron: Patron) -> PatronSession {
+    PatronSession { patron, created: row.created, expires: row.expires(), csrf: SecretString::new(row.csrf) }
+}
+
+/// Ends every session of a patron but the one with key `keep`; how many.
+pub(super) fn end_sessions_of(txn: &WriteTransaction, patron_id: u64, keep: Option<&[u8; 32]>) -> Result<usize> {
     let mut sessions = txn.open_table(PATRON_SESSIONS)?;
     let mut keys = Vec::new();
     for entry in sessions.iter()? {
         let (key, value) = entry?;
         let row: SessionRow = decode("patron session", "", value.value())?;
-        if row.patron == patron_id {
+        if row.patron == patron_id && keep.is_none_or(|keep| keep.as_slice() != key.value()) {
             keys.push(key.value().to_vec());
         }
     }
@@ -347,5 +490,6 @@ pub(crate) fn create_tables(txn: &WriteTransaction) -> Result<()> {
     txn.open_table(PATRON_PASSWORDS)?;
     txn.open_table(PATRON_LOGIN_FAILURES)?;
     txn.open_table(PATRON_SESSIONS)?;
+    super::patron_totp::create_tables(txn)?;
     Ok(())
 }

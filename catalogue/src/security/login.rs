@@ -19,7 +19,7 @@ use crate::security::password::{check_password_rules, hash_password, verify_dumm
 use crate::security::sessions::{
     Session, SessionToken, end_session, end_sessions_of, prune_sessions, session_in, start_session,
 };
-use crate::security::totp;
+use crate::security::totp::SecondFactor;
 use crate::system::System;
 
 /// (scope, username tried) -> JSON `{failures, last_failure, locked_until}`.
@@ -151,23 +151,8 @@ impl Failures {
     }
 }
 
-/// What the second factor turned out to be, checked against a snapshot of the account.
-enum Factor {
-    Missing,
-    Totp(u64),
-    Recovery(String),
-    Wrong,
-}
-
-fn check_factor(row: &AccountRow, typed: Option<&str>, now: Timestamp) -> Result<Factor> {
-    let Some(typed) = typed.map(str::trim).filter(|t| !t.is_empty()) else { return Ok(Factor::Missing) };
-    if let Some(step) = totp::check_code(&row.totp_secret, typed, now, row.totp_last_step)? {
-        return Ok(Factor::Totp(step));
-    }
-    if let Some(i) = totp::find_recovery_code(&row.recovery, typed) {
-        return Ok(Factor::Recovery(row.recovery[i].clone()));
-    }
-    Ok(Factor::Wrong)
+fn check_factor(row: &AccountRow, typed: Option<&str>, now: Timestamp) -> Result<SecondFactor> {
+    SecondFactor::check(&row.totp_secret, row.totp_last_step, &row.recovery, typed, now)
 }
 
 impl System {
@@ -210,9 +195,9 @@ impl System {
         };
         let factor = match (&account, password_ok) {
             (Some(row), true) => check_factor(row, attempt.second_factor, now)?,
-            _ => Factor::Wrong,
+            _ => SecondFactor::Wrong,
         };
-        if password_ok && matches!(factor, Factor::Missing) {
+        if password_ok && matches!(factor, SecondFactor::Missing) {
             return Ok(LoginOutcome::NeedSecondFactor);
         }
 
@@ -224,20 +209,9 @@ impl System {
         // code must still be unused.
         let current = get_account(&txn.open_table(ACCOUNTS)?, &id)?.filter(|a| !a.disabled);
         let success = match (current, &account) {
-            (Some(mut row), Some(seen)) if password_ok && row.password == seen.password => match factor {
-                Factor::Totp(step) if row.totp_last_step.is_none_or(|last| step > last) => {
-                    row.totp_last_step = Some(step);
-                    Some((row, false))
-                }
-                Factor::Recovery(hash) => match row.recovery.iter().position(|h| *h == hash) {
-                    Some(i) => {
-                        row.recovery.remove(i);
-                        Some((row, true))
-                    }
-                    None => None,
-                },
-                _ => None,
-            },
+            (Some(mut row), Some(seen)) if password_ok && row.password == seen.password => {
+                factor.spend(&mut row.totp_last_step, &mut row.recovery).map(|recovery| (row, recovery))
+            }
             _ => None,
         };
         let Some((row, used_recovery_code)) = success else {

@@ -18,7 +18,7 @@ pub(crate) mod password;
 mod roles;
 pub(crate) mod secret;
 pub(crate) mod sessions;
-mod totp;
+pub(crate) mod totp;
 
 pub use access::{ACCESS_LOG_RETENTION_DAYS, AccessEntry, AccessLogs, purge_access_logs};
 pub use accounts::{AccountId, AccountInfo, IssuedCredentials, Scope, Username};
@@ -31,7 +31,7 @@ pub use password::{MAX_PASSWORD_CHARS, MIN_PASSWORD_CHARS, check_password_rules}
 pub use roles::{Function, FunctionSet, Principal, Role, RolePolicy, may};
 pub use secret::SecretString;
 pub use sessions::{SESSION_ABSOLUTE_TIMEOUT, SESSION_IDLE_TIMEOUT, Session, SessionToken};
-pub use totp::{RECOVERY_CODES, TOTP_DIGITS, TOTP_STEP_SECONDS, TotpEnrolment, qr_text, totp_code};
+pub use totp::{RECOVERY_CODES, TOTP_DIGITS, TOTP_STEP_SECONDS, TotpEnrolment, qr_svg, qr_text, totp_code};
 
 /// Creates the security tables of `system.redb` (schema version 2) if they do not exist.
 pub(crate) fn create_tables(txn: &redb::WriteTransaction) -> crate::Result<()> {

@@ -52,6 +52,33 @@ pub fn qr_text(text: &str) -> Result<String> {
     Ok(code.render::<Dense1x2>().dark_color(Dense1x2::Light).light_color(Dense1x2::Dark).quiet_zone(true).build())
 }
 
+/// Any text as an SVG QR code, for a web page: one `<path>` of dark modules on a light
+/// square with the quiet zone, `scale` pixels a module, sized by attributes (no `style`,
+/// so a strict content security policy allows it inline). It is hidden from assistive
+/// technology: a page showing it also shows the text (the TOTP secret, for typing).
+pub fn qr_svg(text: &str, scale: u32) -> Result<String> {
+    use std::fmt::Write;
+    let code = QrCode::new(text.as_bytes()).map_err(|e| Error::Crypto(format!("drawing a QR code: {e}")))?;
+    const QUIET: usize = 4;
+    let width = code.width();
+    let side = width + 2 * QUIET;
+    let pixels = side as u32 * scale.max(1);
+    let mut svg = format!(
+        "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 {side} {side}\" width=\"{pixels}\" \
+         height=\"{pixels}\" shape-rendering=\"crispEdges\" aria-hidden=\"true\" focusable=\"false\">\
+         <rect width=\"{side}\" height=\"{side}\" fill=\"#fff\"/><path fill=\"#000\" d=\""
+    );
+    for (i, color) in code.to_colors().iter().enumerate() {
+        if *color == qrcode::Color::Dark {
+            let (x, y) = (i % width + QUIET, i / width + QUIET);
+            // Writing to a String cannot fail.
+            let _ = write!(svg, "M{x} {y}h1v1h-1z");
+        }
+    }
+    svg.push_str("\"/></svg>");
+    Ok(svg)
+}
+
 /// A new random TOTP secret: 160 bits, as RFC 4226 recommends.
 pub(crate) fn new_secret() -> Result<[u8; 20]> {
     random_bytes()
@@ -75,7 +102,7 @@ pub(crate) fn encode_secret(secret: &[u8]) -> String {
     Secret::from(secret.to_vec()).to_base32()
 }
 
-fn decode_secret(base32: &str) -> Result<Vec<u8>> {
+pub(crate) fn decode_secret(base32: &str) -> Result<Vec<u8>> {
     Secret::try_from_base32(base32)
         .map(|s| s.as_bytes().to_vec())
         .map_err(|_| Error::Storage("a stored TOTP secret is not base 32".into()))
@@ -85,6 +112,12 @@ fn decode_secret(base32: &str) -> Result<Vec<u8>> {
 pub(crate) fn enrolment(secret: &[u8], account: &str) -> Result<TotpEnrolment> {
     let uri = totp(secret, account)?.to_url().map_err(|e| Error::Crypto(format!("TOTP: {e}")))?;
     Ok(TotpEnrolment { secret: SecretString::new(encode_secret(secret)), uri: SecretString::new(uri) })
+}
+
+/// The label an authenticator app shows for an account. It may not hold `:` (the
+/// `otpauth://` URI's separator of issuer and account), so any is replaced.
+pub(crate) fn account_label(label: &str) -> String {
+    label.replace(':', "-")
 }
 
 /// The step of an instant.
@@ -145,6 +178,60 @@ pub(crate) fn recovery_hash(typed: &str) -> Option<String> {
     (code.len() == 16).then(|| hex(&sha256(&[b"shiori recovery code\0", code.as_bytes()])))
 }
 
+/// What a typed second factor turned out to be, checked against a snapshot of what an
+/// account stores (staff in `system.redb`, patrons in their library's catalogue).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum SecondFactor {
+    /// Nothing was typed.
+    Missing,
+    /// A TOTP code, valid for this step and newer than the last one accepted.
+    Totp(u64),
+    /// One of the unused recovery codes: its stored hash.
+    Recovery(String),
+    /// Neither.
+    Wrong,
+}
+
+impl SecondFactor {
+    /// Checks what was typed: a TOTP code of `secret` (base 32) newer than `last_step`, or
+    /// one of the `recovery` hashes.
+    pub(crate) fn check(
+        secret: &str,
+        last_step: Option<u64>,
+        recovery: &[String],
+        typed: Option<&str>,
+        now: Timestamp,
+    ) -> Result<SecondFactor> {
+        let Some(typed) = typed.map(str::trim).filter(|t| !t.is_empty()) else { return Ok(SecondFactor::Missing) };
+        if let Some(step) = check_code(secret, typed, now, last_step)? {
+            return Ok(SecondFactor::Totp(step));
+        }
+        if let Some(i) = find_recovery_code(recovery, typed) {
+            return Ok(SecondFactor::Recovery(recovery[i].clone()));
+        }
+        Ok(SecondFactor::Wrong)
+    }
+
+    /// Uses the factor on the account as it is now (re-read in the write transaction):
+    /// records the TOTP step, so it and earlier ones are refused from now on, or removes
+    /// the recovery code. `Some(used a recovery code)`, or `None` if the factor is no
+    /// longer good (the step was used meanwhile, the code spent) or was never good.
+    pub(crate) fn spend(&self, last_step: &mut Option<u64>, recovery: &mut Vec<String>) -> Option<bool> {
+        match self {
+            SecondFactor::Totp(step) if last_step.is_none_or(|last| *step > last) => {
+                *last_step = Some(*step);
+                Some(false)
+            }
+            SecondFactor::Recovery(hash) => {
+                let i = recovery.iter().position(|h| h == hash)?;
+                recovery.remove(i);
+                Some(true)
+            }
+            _ => None,
+        }
+    }
+}
+
 /// The index of the stored hash `typed` matches. Every stored hash is compared.
 pub(crate) fn find_recovery_code(stored: &[String], typed: &str) -> Option<usize> {
     let hash = recovery_hash(typed)?;
@@ -182,6 +269,36 @@ mod tests {
         let typed = shown[3].expose().to_uppercase().replace('-', " ");
         assert_eq!(find_recovery_code(&stored, &typed), Some(3));
         assert_eq!(find_recovery_code(&stored, "123456"), None);
+        Ok(())
+    }
+
+    #[test]
+    fn a_factor_is_spent_once() -> Result<()> {
+        let secret = encode_secret(b"12345678901234567890");
+        let at = Timestamp::from_second(1111111109).map_err(|e| Error::Crypto(e.to_string()))?;
+        let (shown, mut recovery) = new_recovery_codes()?;
+        let mut last = None;
+        let code = totp_code(&secret, at)?;
+        let factor = SecondFactor::check(&secret, last, &recovery, Some(&code), at)?;
+        assert!(matches!(factor, SecondFactor::Totp(_)));
+        assert_eq!(factor.spend(&mut last, &mut recovery), Some(false));
+        assert_eq!(factor.spend(&mut last, &mut recovery), None, "the same step again");
+        assert_eq!(SecondFactor::check(&secret, last, &recovery, Some(&code), at)?, SecondFactor::Wrong);
+        let factor = SecondFactor::check(&secret, last, &recovery, Some(shown[0].expose()), at)?;
+        assert_eq!(factor.spend(&mut last, &mut recovery), Some(true));
+        assert_eq!((recovery.len(), factor.spend(&mut last, &mut recovery)), (RECOVERY_CODES - 1, None));
+        assert_eq!(SecondFactor::check(&secret, last, &recovery, Some(" "), at)?, SecondFactor::Missing);
+        Ok(())
+    }
+
+    #[test]
+    fn qr_svg_draws_every_dark_module() -> Result<()> {
+        let text = "otpauth://totp/Shiori:P0001@tosho?secret=JBSWY3DPEHPK3PXP&issuer=Shiori";
+        let svg = qr_svg(text, 4)?;
+        let code = QrCode::new(text.as_bytes()).map_err(|e| Error::Crypto(e.to_string()))?;
+        let dark = code.to_colors().iter().filter(|c| **c == qrcode::Color::Dark).count();
+        assert_eq!(svg.matches('M').count(), dark);
+        assert!(svg.starts_with("<svg ") && svg.ends_with("</svg>") && !svg.contains("style"), "{svg}");
         Ok(())
     }
 

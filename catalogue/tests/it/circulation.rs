@@ -651,6 +651,11 @@ pub(crate) fn version_4_tables() -> (Vec<&'static str>, Vec<&'static str>) {
     (vec!["patron_passwords", "patron_login_failures", "patron_sessions"], vec![])
 }
 
+/// The tables schema version 5 added: patrons' second factor and login challenges.
+pub(crate) fn version_5_tables() -> (Vec<&'static str>, Vec<&'static str>) {
+    (vec!["patron_totp", "patron_login_challenges"], vec![])
+}
+
 /// Turns a catalogue file back into schema version `version`, as far as the meta table
 /// goes, dropping the tables later versions added when `drop_tables` is set.
 pub(crate) fn set_schema(layout: &DataLayout, tenant: &TenantCode, version: u64, drop_tables: bool) {
@@ -659,7 +664,7 @@ pub(crate) fn set_schema(layout: &DataLayout, tenant: &TenantCode, version: u64,
     if drop_tables {
         let mut dropped = (Vec::new(), Vec::new());
         for (at, (tables, multimaps)) in
-            [circulation_tables(), version_3_tables(), version_4_tables()].into_iter().enumerate()
+            [circulation_tables(), version_3_tables(), version_4_tables(), version_5_tables()].into_iter().enumerate()
         {
             if at as u64 + 2 > version {
                 dropped.0.extend(tables);
@@ -713,7 +718,7 @@ fn a_schema_1_file_is_migrated_to_the_current_version() {
     catalogue.add_item(&NewItem::new(before[0].id, "1000001", "chuo")).unwrap();
     drop(catalogue);
     let names = table_names(&scratch.layout, &tenant);
-    for (tables, multimaps) in [circulation_tables(), version_3_tables(), version_4_tables()] {
+    for (tables, multimaps) in [circulation_tables(), version_3_tables(), version_4_tables(), version_5_tables()] {
         assert!(tables.iter().chain(&multimaps).all(|t| names.contains(*t)), "{names:?}");
     }
 
@@ -724,9 +729,9 @@ fn a_schema_1_file_is_migrated_to_the_current_version() {
     drop(catalogue);
 
     // A newer file is refused, not half-understood.
-    set_schema(&scratch.layout, &tenant, 5, false);
+    set_schema(&scratch.layout, &tenant, 6, false);
     let err = Catalogue::open(&scratch.layout, &tenant).err().unwrap();
-    assert!(matches!(err, Error::SchemaTooNew { found: 5, supported: 4, .. }), "{err}");
+    assert!(matches!(err, Error::SchemaTooNew { found: 6, supported: 5, .. }), "{err}");
     assert_eq!(err.kind(), ErrorKind::Fault);
 }
 

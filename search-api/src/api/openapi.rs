@@ -201,6 +201,31 @@ fn circulation_paths() -> Value {
             "dueLoans", "Loans due today and overdue loans (JST), of one branch's items or all. Needs the circulation function",
             vec![json!({ "name": "branch", "in": "query", "required": false, "schema": { "type": "string", "maxLength": 64 } })], None,
             json!({ "200": json_answer("The lists", "DueLists") })) },
+        "/api/v1/{tenant}/notices": { "get": staff_operation(
+            "notices", "The notices (hold ready, overdue) not sent yet, oldest first; by_email false: the staff tell the patron. Needs the circulation function",
+            vec![], None,
+            json!({ "200": { "description": "The outbox", "content": { "application/json": { "schema": {
+                "type": "object", "required": ["notices"],
+                "properties": { "notices": { "type": "array", "items": { "type": "object",
+                    "required": ["id", "kind", "date", "patron_card", "by_email", "item_barcode", "title", "created"],
+                    "properties": {
+                        "id": { "type": "integer", "minimum": 1 },
+                        "kind": { "type": "string", "enum": ["hold_ready", "overdue"] },
+                        "date": { "type": "string", "format": "date" },
+                        "patron_card": { "type": "string" },
+                        "contact": { "type": ["string", "null"] },
+                        "by_email": { "type": "boolean" },
+                        "item_barcode": { "type": "string" },
+                        "title": { "type": "string" },
+                        "created": { "type": "string", "format": "date-time" } } } } } } } } } })) },
+        "/api/v1/{tenant}/notices/{id}": { "delete": staff_operation(
+            "noticeDone", "The staff told the patron themselves: the notice leaves the outbox. Needs the circulation function",
+            vec![path_parameter("id", "The notice's id", true)], None,
+            json!({ "204": { "description": "Done" }, "400": problem(), "404": problem() })) },
+        "/api/v1/{tenant}/patrons/{card}/totp": { "delete": staff_operation(
+            "resetPatronTotp", "Turn a patron's two-step verification off (they lost the authenticator and the recovery codes); their sessions end. Needs the patrons function",
+            vec![card()], None,
+            json!({ "204": { "description": "Turned off" }, "404": problem() })) },
         "/api/v1/{tenant}/holds": { "post": staff_operation(
             "placeHold", "Place a hold on a record for a patron. Needs the holds function",
             vec![], Some(json_body("HoldRequest")),

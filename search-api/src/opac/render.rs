@@ -21,7 +21,7 @@ pub(crate) const CSP: &str = "default-src 'self'; img-src 'self' data:; style-sr
                               frame-ancestors 'none'; base-uri 'none'; form-action 'self'";
 
 /// The templates, by name (the `.html` suffix turns auto-escaping on).
-const TEMPLATES: [(&str, &str); 18] = [
+const TEMPLATES: [(&str, &str); 22] = [
     ("base.html", include_str!("../../templates/base.html")),
     ("macros.html", include_str!("../../templates/macros.html")),
     ("home.html", include_str!("../../templates/home.html")),
@@ -40,6 +40,10 @@ const TEMPLATES: [(&str, &str); 18] = [
     ("my_login.html", include_str!("../../templates/my_login.html")),
     ("my_home.html", include_str!("../../templates/my_home.html")),
     ("my_hold.html", include_str!("../../templates/my_hold.html")),
+    ("my_code.html", include_str!("../../templates/my_code.html")),
+    ("my_settings.html", include_str!("../../templates/my_settings.html")),
+    ("my_totp.html", include_str!("../../templates/my_totp.html")),
+    ("my_recovery.html", include_str!("../../templates/my_recovery.html")),
 ];
 
 static ENVIRONMENT: OnceLock<Result<Environment<'static>, String>> = OnceLock::new();

@@ -42,6 +42,10 @@ pub struct Config {
     pub backup_hour: u8,
     /// The largest MARC upload `POST /api/v1/{tenant}/import` accepts, in bytes.
     pub max_import_bytes: usize,
+    /// The SMTP relay notices are e-mailed through (none: they wait for the staff).
+    pub smtp_url: Option<crate::mailer::SmtpUrl>,
+    /// The notices' sender, e.g. `栞市立図書館 <noreply@lib.example.jp>`.
+    pub mail_from: Option<String>,
 }
 
 /// The file form: every key optional.
@@ -57,6 +61,8 @@ struct FileConfig {
     tls_self_signed: Option<bool>,
     backup_hour: Option<u8>,
     max_import_bytes: Option<usize>,
+    smtp_url: Option<String>,
+    mail_from: Option<String>,
 }
 
 /// Values given on the command line or in the environment (clap reads both).
@@ -80,6 +86,10 @@ pub struct Overrides {
     pub backup_hour: Option<u8>,
     /// `--max-import-bytes` / `SHIORI_MAX_IMPORT_BYTES`.
     pub max_import_bytes: Option<usize>,
+    /// `SHIORI_SMTP_URL` only (never a flag: a password in it would show in `ps`).
+    pub smtp_url: Option<String>,
+    /// `--mail-from` / `SHIORI_MAIL_FROM`.
+    pub mail_from: Option<String>,
 }
 
 /// The default data folder.
@@ -122,7 +132,14 @@ impl Config {
         if max_import_bytes == 0 {
             anyhow::bail!("max_import_bytes must be more than 0");
         }
+        let smtp_url = overrides.smtp_url.or(from_file.smtp_url).filter(|u| !u.trim().is_empty());
+        let mail_from = overrides.mail_from.or(from_file.mail_from).filter(|m| !m.trim().is_empty());
+        if smtp_url.is_some() && mail_from.is_none() {
+            anyhow::bail!("smtp_url is set but mail_from is not: give the notices' sender address");
+        }
         Ok(Config {
+            smtp_url: smtp_url.map(crate::mailer::SmtpUrl),
+            mail_from,
             tls,
             backup_hour,
             max_import_bytes,

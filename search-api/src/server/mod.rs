@@ -494,6 +494,14 @@ pub async fn serve(
     let housekeeping = tokio::spawn(housekeeping(state.clone()));
     let backups = tokio::spawn(backups::daily(state.clone(), config.backup_hour));
     let circulation = tokio::spawn(crate::circulation::daily(state.clone()));
+    let mailer = match (&config.smtp_url, &config.mail_from) {
+        (Some(url), Some(from)) => {
+            let mailer = std::sync::Arc::new(crate::mailer::Mailer::new(url, from)?);
+            tracing::info!(from = %from, "notices are e-mailed every minute");
+            Some(tokio::spawn(crate::mailer::every_minute(state.clone(), mailer)))
+        }
+        _ => None,
+    };
     match tls {
         None => {
             let listener = tokio::net::TcpListener::from_std(listener)?;
@@ -516,6 +524,9 @@ pub async fn serve(
     housekeeping.abort();
     backups.abort();
     circulation.abort();
+    if let Some(mailer) = mailer {
+        mailer.abort();
+    }
     let stopping = state.clone();
     tokio::task::spawn_blocking(move || stopping.shutdown()).await?;
     tracing::info!("stopped");

@@ -285,6 +285,88 @@ pub(crate) async fn due(
     answer(StatusCode::OK, done, lang)
 }
 
+// Notices.
+
+/// A notice waiting in the outbox, as the staff see it: to whom, and how they can be
+/// reached (an e-mail address the mailer will use, or not).
+#[derive(Debug, Serialize)]
+pub(crate) struct NoticeView {
+    id: u64,
+    kind: &'static str,
+    date: jiff::civil::Date,
+    patron_card: String,
+    contact: Option<String>,
+    by_email: bool,
+    item_barcode: String,
+    title: String,
+    created: jiff::Timestamp,
+}
+
+/// `GET /api/v1/{tenant}/notices`: the notices not sent yet, oldest first. Those with
+/// `by_email: false` wait for the staff (a telephone call, a postcard).
+pub(crate) async fn notices(State(state): State<AppState>, staff: Staff, AskLang(lang): AskLang) -> Response {
+    if let Err(err) = staff.require(Function::Circulation) {
+        return err.in_lang(lang).into_response();
+    }
+    let done = run(&state, &staff, move |c, _| {
+        let mut out = Vec::new();
+        for notice in c.pending_notices(usize::MAX)? {
+            let patron = c.patron(notice.patron_id)?;
+            let contact = patron.as_ref().and_then(|p| p.contact.clone());
+            out.push(NoticeView {
+                id: notice.id,
+                kind: notice.kind.as_str(),
+                date: notice.date,
+                patron_card: patron.map(|p| p.card).unwrap_or_default(),
+                by_email: contact.as_deref().is_some_and(|c| c.trim().parse::<lettre::Address>().is_ok()),
+                contact,
+                title: crate::circulation::title_of(c, notice.bib_id),
+                item_barcode: notice.item_barcode,
+                created: notice.created,
+            });
+        }
+        Ok((serde_json::json!({ "notices": out }), None))
+    })
+    .await;
+    answer(StatusCode::OK, done, lang)
+}
+
+/// `DELETE /api/v1/{tenant}/notices/{id}`: the staff have told the patron themselves; the
+/// notice leaves the outbox (204), or was gone already (404).
+pub(crate) async fn notice_done(
+    State(state): State<AppState>,
+    staff: Staff,
+    AskLang(lang): AskLang,
+    id: Result<Path<(String, u64)>, PathRejection>,
+) -> Response {
+    if let Err(err) = staff.require(Function::Circulation) {
+        return err.in_lang(lang).into_response();
+    }
+    let (_, id) = unwrap_or_answer!(path(id, lang));
+    let done = run(&state, &staff, move |c, _| {
+        let removed = c.mark_notice_sent(id)?;
+        let audit = removed.then(|| Audit {
+            action: "notice.done",
+            target: format!("notice {id}"),
+            after: serde_json::json!({ "by": "staff" }),
+        });
+        Ok((removed, audit))
+    })
+    .await;
+    match done {
+        Ok(true) => StatusCode::NO_CONTENT.into_response(),
+        Ok(false) => ApiError::new(
+            StatusCode::NOT_FOUND,
+            "unknown_notice",
+            format!("通知 {id} は見つかりません（送信済みか、対応済みです）"),
+            format!("no notice {id}: it was sent or dealt with already"),
+        )
+        .in_lang(lang)
+        .into_response(),
+        Err(err) => err.in_lang(lang).into_response(),
+    }
+}
+
 // Holds.
 
 /// `POST /api/v1/{tenant}/holds`.
@@ -537,6 +619,35 @@ pub(crate) async fn update_patron(
 #[derive(Deserialize)]
 pub(crate) struct PatronPasswordBody {
     password: String,
+}
+
+/// `DELETE /api/v1/{tenant}/patrons/{card}/totp`: turns a patron's two-step verification
+/// off when they lost both the authenticator and the recovery codes (after the desk has
+/// checked who they are); their sessions end, the password stays. 204.
+pub(crate) async fn reset_patron_totp(
+    State(state): State<AppState>,
+    staff: Staff,
+    AskLang(lang): AskLang,
+    card: Result<Path<(String, String)>, PathRejection>,
+) -> Response {
+    if let Err(err) = staff.require(Function::Patrons) {
+        return err.in_lang(lang).into_response();
+    }
+    let (_, card) = unwrap_or_answer!(path(card, lang));
+    let done = run(&state, &staff, move |c, _| {
+        let patron = c.reset_patron_totp(&card)?;
+        let audit = Audit {
+            action: "patron.totp_reset",
+            target: format!("patron {}", patron.card),
+            after: serde_json::Value::Null,
+        };
+        Ok(((), Some(audit)))
+    })
+    .await;
+    match done {
+        Ok(()) => StatusCode::NO_CONTENT.into_response(),
+        Err(err) => err.in_lang(lang).into_response(),
+    }
 }
 
 /// `PUT /api/v1/{tenant}/patrons/{card}/password` with `{"password"}`: sets or resets the

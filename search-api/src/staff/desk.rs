@@ -19,7 +19,7 @@ use axum::response::Response;
 use catalogue::Function;
 use serde::{Deserialize, Serialize};
 
-use super::circulation::{checkin_now, checkout_now, due_lists, hold_shelf_of, run};
+use super::circulation::{cancel_hold_now, checkin_now, checkout_now, due_lists, hold_shelf_of, place_hold_now, run};
 use super::guard::Staff;
 use super::pages::{Ctx, see_other};
 use crate::circulation::{HoldView, LoanView, PatronView};
@@ -357,7 +357,16 @@ struct CardQuery {
     branch: String,
 }
 
-/// `GET /{tenant}/staff/patron?card=`: a patron with loans and holds.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct PatronQuery {
+    card: String,
+    /// What was just done (`hold_placed`, `hold_cancelled`), told once after the redirect.
+    done: String,
+}
+
+/// `GET /{tenant}/staff/patron?card=`: a patron with loans and holds, a form placing a
+/// hold for them and a button cancelling each of theirs.
 pub(crate) async fn patron(
     State(state): State<AppState>,
     staff: Staff,
@@ -365,24 +374,47 @@ pub(crate) async fn patron(
     RawQuery(raw): RawQuery,
     headers: HeaderMap,
 ) -> Response {
+    let ctx = Ctx::new(&uri, &headers);
+    let query: PatronQuery = raw.as_deref().and_then(|r| serde_urlencoded::from_str(r).ok()).unwrap_or_default();
+    let done = match query.done.as_str() {
+        "hold_placed" => Some(ctx.t("desk_hold_placed")),
+        "hold_cancelled" => Some(ctx.t("desk_hold_cancelled")),
+        _ => None,
+    };
+    patron_page(&state, &staff, &ctx, &query.card, done.map(str::to_owned), None, StatusCode::OK).await
+}
+
+/// The patron page for `card`, with a note of what was done or of what was refused.
+async fn patron_page(
+    state: &AppState,
+    staff: &Staff,
+    ctx: &Ctx,
+    card: &str,
+    done: Option<String>,
+    refused: Option<(StatusCode, String)>,
+    status: StatusCode,
+) -> Response {
     #[derive(Serialize)]
     struct PatronPage {
         #[serde(flatten)]
         frame: Frame,
         action: String,
+        hold_action: String,
+        cancel_action: String,
+        csrf: String,
         card: String,
         patron: Option<PatronView>,
+        branches: Vec<Choice>,
         message: Option<String>,
+        done: Option<String>,
         links: StaffLinks,
     }
-    let ctx = Ctx::new(&uri, &headers);
-    let query: CardQuery = raw.as_deref().and_then(|r| serde_urlencoded::from_str(r).ok()).unwrap_or_default();
-    let card = query.card.trim().chars().take(64).collect::<String>();
-    let (patron, message) = if card.is_empty() {
+    let card = card.trim().chars().take(64).collect::<String>();
+    let (patron, mut message) = if card.is_empty() {
         (None, None)
     } else {
         let lookup = card.clone();
-        let found = run(&state, &staff, move |c, now| match c.patron_by_card(&lookup)? {
+        let found = run(state, staff, move |c, now| match c.patron_by_card(&lookup)? {
             Some(p) => Ok((Some(PatronView::of(c, &p, now)?), None)),
             None => Ok((None, None)),
         })
@@ -393,16 +425,130 @@ pub(crate) async fn patron(
             Err(err) => return ctx.error(Some(&staff.library), err),
         }
     };
-    let status = if message.is_some() { StatusCode::NOT_FOUND } else { StatusCode::OK };
+    let mut status = if message.is_some() { StatusCode::NOT_FOUND } else { status };
+    if let Some((refusal, text)) = refused {
+        status = refusal;
+        message = Some(text);
+    }
+    let home = patron.as_ref().map(|p| p.home_branch.clone()).unwrap_or_default();
+    let branches = match branch_choices(state, staff, ctx, &home).await {
+        Ok(b) => b,
+        Err(err) => return ctx.error(Some(&staff.library), err),
+    };
+    let tenant = staff.tenant();
     let context = PatronPage {
         frame: ctx.frame(ctx.t("desk_patron_title"), Some(&staff.library)),
-        action: format!("/{}/staff/patron", staff.tenant()),
+        action: format!("/{tenant}/staff/patron"),
+        hold_action: format!("/{tenant}/staff/patron/holds"),
+        cancel_action: format!("/{tenant}/staff/patron/holds/cancel"),
+        csrf: staff.session.csrf_token().expose().to_owned(),
         card,
         patron,
+        branches,
         message,
-        links: StaffLinks::of(&staff),
+        done,
+        links: StaffLinks::of(staff),
     };
     ctx.page(status, "staff_patron.html", &context)
+}
+
+/// The patron page's hold forms.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct HoldForm {
+    /// The patron's card.
+    card: String,
+    /// An item's barcode, or a record number (書誌番号), of what to hold.
+    record: String,
+    /// The branch to collect it at.
+    pickup: String,
+    /// The hold to cancel.
+    hold: String,
+}
+
+/// Where the patron page goes after a hold form: the patron, and what was done.
+fn patron_url(tenant: &str, card: &str, done: &str) -> String {
+    let query = serde_urlencoded::to_string([("card", card.trim()), ("done", done)]).unwrap_or_default();
+    format!("/{tenant}/staff/patron?{query}")
+}
+
+/// `POST /{tenant}/staff/patron/holds` (card, record, pickup): places a hold for the
+/// patron at the desk on the record of a scanned copy, or on a record number; back to the
+/// patron (303), or the patron page with the reason it was refused.
+pub(crate) async fn place_hold(
+    State(state): State<AppState>,
+    staff: Staff,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let ctx = Ctx::new(&uri, &headers);
+    if let Err(err) = staff.require(Function::Holds) {
+        return ctx.error(Some(&staff.library), err);
+    }
+    let form: HoldForm = serde_urlencoded::from_bytes(&body).unwrap_or_default();
+    let (card, record, pickup) = (form.card.trim().to_owned(), form.record.trim().to_owned(), form.pickup.clone());
+    let done = run(&state, &staff, move |c, now| {
+        let bib_id = match c.item_by_barcode(&record)? {
+            Some(item) => item.bib_id,
+            None => match record.parse::<u64>() {
+                Ok(bib_id) if c.get(bib_id)?.is_some() => bib_id,
+                _ => return Err(catalogue::Error::UnknownItem(record)),
+            },
+        };
+        place_hold_now(c, bib_id, &card, pickup.trim(), now)
+    })
+    .await;
+    back_to_patron(&state, &staff, &ctx, &form.card, done.map(|_| "hold_placed")).await
+}
+
+/// `POST /{tenant}/staff/patron/holds/cancel` (card, hold): cancels one of the patron's
+/// holds; a copy set aside for it goes to the next hold or back to the shelf.
+pub(crate) async fn cancel_hold(
+    State(state): State<AppState>,
+    staff: Staff,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let ctx = Ctx::new(&uri, &headers);
+    if let Err(err) = staff.require(Function::Holds) {
+        return ctx.error(Some(&staff.library), err);
+    }
+    let form: HoldForm = serde_urlencoded::from_bytes(&body).unwrap_or_default();
+    let card = form.card.trim().to_owned();
+    let hold = form.hold.trim().parse::<u64>().ok();
+    let done = run(&state, &staff, move |c, now| {
+        // Only a hold of the patron on the page: a mistyped number never cancels another's.
+        let patron = c.patron_by_card(&card)?.ok_or_else(|| catalogue::Error::UnknownPatron(card.clone()))?;
+        let held = match hold {
+            Some(id) => c.hold(id)?.filter(|h| h.patron_id == patron.id),
+            None => None,
+        };
+        let held = held.ok_or_else(|| catalogue::Error::UnknownHold(hold.unwrap_or(0)))?;
+        cancel_hold_now(c, held.id, now)
+    })
+    .await;
+    back_to_patron(&state, &staff, &ctx, &form.card, done.map(|_| "hold_cancelled")).await
+}
+
+/// After a hold form: back to the patron with what was done (303), or the patron page
+/// with the reason it was refused (and its status).
+async fn back_to_patron(
+    state: &AppState,
+    staff: &Staff,
+    ctx: &Ctx,
+    card: &str,
+    done: Result<&'static str, ApiError>,
+) -> Response {
+    match done {
+        Ok(done) => see_other(&patron_url(staff.tenant().as_str(), card, done)),
+        Err(err) => {
+            let err = err.in_lang(ctx.lang);
+            let refused = Some((err.status, err.message().to_owned()));
+            patron_page(state, staff, ctx, card, None, refused, StatusCode::OK).await
+        }
+    }
 }
 
 /// `GET /{tenant}/staff/hold-shelf?branch=`: the holds waiting on a branch's hold shelf.

@@ -116,6 +116,8 @@ pub static STAFF_ROUTES: &[StaffRoute] = &[
     StaffRoute::api(Method::POST, "/api/v1/{tenant}/circulation/checkin", CIRCULATION, || post(circulation::checkin)),
     StaffRoute::api(Method::POST, "/api/v1/{tenant}/circulation/renew", CIRCULATION, || post(circulation::renew)),
     StaffRoute::api(Method::GET, "/api/v1/{tenant}/circulation/due", CIRCULATION, || get(circulation::due)),
+    StaffRoute::api(Method::GET, "/api/v1/{tenant}/notices", CIRCULATION, || get(circulation::notices)),
+    StaffRoute::api(Method::DELETE, "/api/v1/{tenant}/notices/{id}", CIRCULATION, || delete(circulation::notice_done)),
     StaffRoute::api(Method::POST, "/api/v1/{tenant}/holds", HOLDS, || post(circulation::place_hold)),
     StaffRoute::api(Method::DELETE, "/api/v1/{tenant}/holds/{id}", HOLDS, || delete(circulation::cancel_hold)),
     StaffRoute::api(Method::GET, "/api/v1/{tenant}/branches/{code}/hold-shelf", HOLDS, || get(circulation::hold_shelf)),
@@ -124,6 +126,9 @@ pub static STAFF_ROUTES: &[StaffRoute] = &[
     StaffRoute::api(Method::PUT, "/api/v1/{tenant}/patrons/{card}", PATRONS, || put(circulation::update_patron)),
     StaffRoute::api(Method::PUT, "/api/v1/{tenant}/patrons/{card}/password", PATRONS, || {
         put(circulation::set_patron_password)
+    }),
+    StaffRoute::api(Method::DELETE, "/api/v1/{tenant}/patrons/{card}/totp", PATRONS, || {
+        delete(circulation::reset_patron_totp)
     }),
     StaffRoute::api(Method::GET, "/api/v1/{tenant}/branches", Access::Function(Function::View), || {
         get(circulation::branches)
@@ -142,6 +147,8 @@ pub static STAFF_ROUTES: &[StaffRoute] = &[
     StaffRoute::page(Method::GET, "/{tenant}/staff/desk", CIRCULATION, || get(desk::desk)),
     StaffRoute::page(Method::POST, "/{tenant}/staff/desk", CIRCULATION, || post(desk::scan)),
     StaffRoute::page(Method::GET, "/{tenant}/staff/patron", PATRONS, || get(desk::patron)),
+    StaffRoute::page(Method::POST, "/{tenant}/staff/patron/holds", HOLDS, || post(desk::place_hold)),
+    StaffRoute::page(Method::POST, "/{tenant}/staff/patron/holds/cancel", HOLDS, || post(desk::cancel_hold)),
     StaffRoute::page(Method::GET, "/{tenant}/staff/hold-shelf", HOLDS, || get(desk::hold_shelf)),
     StaffRoute::page(Method::GET, "/{tenant}/staff/due", CIRCULATION, || get(desk::due)),
     StaffRoute::page(Method::GET, "/{tenant}/staff/password", Access::Session, || get(pages::password_form)),

@@ -334,6 +334,132 @@ async fn desk_pages_checkout_and_checkin_by_scanning() {
     assert_eq!(no_csrf.status, StatusCode::FORBIDDEN);
 }
 
+/// Holds at the desk: the patron page places a hold on the record of a scanned copy (or a
+/// record number) for the patron at the desk, lists it with a cancel button, and cancels
+/// only that patron's holds.
+#[tokio::test]
+async fn desk_patron_page_places_and_cancels_holds() {
+    let (f, token) = fixture("circ-desk-holds", |c| {
+        c.put_branch(&Branch { code: "chuo".into(), name_ja: "中央図書館".into(), name_en: "Central".into() }).unwrap();
+        c.put_branch(&Branch { code: "kita".into(), name_ja: "北分館".into(), name_en: "North".into() }).unwrap();
+        c.add_patron(&NewPatron::new("P1", "山田 太郎", "chuo")).unwrap();
+        c.add_patron(&NewPatron::new("P2", "佐藤 花子", "kita")).unwrap();
+        c.add_item(&NewItem::new(1, "B1", "chuo")).unwrap();
+        c.add_item(&NewItem::new(2, "B2", "kita")).unwrap();
+    })
+    .await;
+    let app = &f.app;
+    let bearer = Some(token.as_str());
+    // P2 has B1 on loan, so P1's hold on record 1 waits in the queue.
+    let lent = json!({ "item_barcode": "B1", "patron_card": "P2" });
+    let lent = send(app, api(Method::POST, "/api/v1/tosho/circulation/checkout", Some(lent), &token)).await;
+    assert_eq!(lent.status, StatusCode::OK, "{}", lent.body);
+
+    let page = send(app, api(Method::GET, "/tosho/staff/patron?card=P1", None, &token)).await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    assert!(page.body.contains("action=\"&#x2f;tosho&#x2f;staff&#x2f;patron&#x2f;holds\""), "{}", page.body);
+    // The pickup branch offered first is the patron's home branch.
+    assert!(page.body.contains("<option value=\"chuo\" selected>"), "{}", page.body);
+
+    // By the copy's barcode.
+    let placed = send(
+        app,
+        form("/tosho/staff/patron/holds", &[], bearer, &[("card", "P1"), ("record", "B1"), ("pickup", "chuo")]),
+    )
+    .await;
+    assert_eq!(placed.status, StatusCode::SEE_OTHER, "{}", placed.body);
+    assert_eq!(placed.location(), "/tosho/staff/patron?card=P1&done=hold_placed");
+    let page = send(app, api(Method::GET, placed.location(), None, &token)).await;
+    assert!(page.body.contains("予約を受け付けました。"), "{}", page.body);
+    assert!(page.body.contains("順番待ち"), "{}", page.body);
+    let patron = send(app, api(Method::GET, "/api/v1/tosho/patrons/P1", None, &token)).await.json();
+    let holds = patron["holds"].as_array().unwrap();
+    assert_eq!(holds.len(), 1, "{patron}");
+    assert_eq!(holds[0]["bib_id"], 1);
+    let hold_id = holds[0]["id"].as_u64().unwrap().to_string();
+
+    // The same record again: refused with the reason on the page, nothing placed.
+    let again = send(
+        app,
+        form("/tosho/staff/patron/holds", &[], bearer, &[("card", "P1"), ("record", "B1"), ("pickup", "chuo")]),
+    )
+    .await;
+    assert_eq!(again.status, StatusCode::CONFLICT, "{}", again.body);
+    assert!(again.body.contains("role=\"alert\""), "{}", again.body);
+    // An unknown barcode or record number.
+    let unknown = send(
+        app,
+        form("/tosho/staff/patron/holds", &[], bearer, &[("card", "P1"), ("record", "NOPE-9"), ("pickup", "chuo")]),
+    )
+    .await;
+    assert_eq!(unknown.status, StatusCode::NOT_FOUND, "{}", unknown.body);
+    assert!(unknown.body.contains("NOPE-9"), "{}", unknown.body);
+    // By record number, for pickup at the other branch.
+    let by_number = send(
+        app,
+        form("/tosho/staff/patron/holds", &[], bearer, &[("card", "P1"), ("record", "2"), ("pickup", "kita")]),
+    )
+    .await;
+    assert_eq!(by_number.status, StatusCode::SEE_OTHER, "{}", by_number.body);
+    let patron = send(app, api(Method::GET, "/api/v1/tosho/patrons/P1", None, &token)).await.json();
+    assert_eq!(patron["holds"].as_array().unwrap().len(), 2, "{patron}");
+
+    // Cancelling P1's hold from P2's page is refused: the hold is not P2's.
+    let wrong =
+        send(app, form("/tosho/staff/patron/holds/cancel", &[], bearer, &[("card", "P2"), ("hold", hold_id.as_str())]))
+            .await;
+    assert_eq!(wrong.status, StatusCode::NOT_FOUND, "{}", wrong.body);
+    let cancelled =
+        send(app, form("/tosho/staff/patron/holds/cancel", &[], bearer, &[("card", "P1"), ("hold", hold_id.as_str())]))
+            .await;
+    assert_eq!(cancelled.status, StatusCode::SEE_OTHER, "{}", cancelled.body);
+    assert_eq!(cancelled.location(), "/tosho/staff/patron?card=P1&done=hold_cancelled");
+    let patron = send(app, api(Method::GET, "/api/v1/tosho/patrons/P1", None, &token)).await.json();
+    let holds = patron["holds"].as_array().unwrap();
+    assert_eq!(holds.len(), 1, "{patron}");
+    assert_eq!(holds[0]["bib_id"], 2);
+
+    // A cookie session without the CSRF token is refused by the guard.
+    let no_csrf = send(
+        app,
+        form("/tosho/staff/patron/holds", &[("shiori-session", &token)], None, &[("card", "P1"), ("record", "B2")]),
+    )
+    .await;
+    assert_eq!(no_csrf.status, StatusCode::FORBIDDEN);
+}
+
+/// A patron who lost both the authenticator and the recovery codes: the desk turns their
+/// two-step verification off; the password alone logs in again.
+#[tokio::test]
+async fn staff_reset_a_patrons_two_step_verification() {
+    let at: jiff::Timestamp = "2026-03-31T00:00:00Z".parse().unwrap();
+    let (f, token) = fixture("circ-totp-reset", |c| {
+        c.put_branch(&Branch { code: "chuo".into(), name_ja: "中央図書館".into(), name_en: "Central".into() }).unwrap();
+        let patron = c.add_patron(&NewPatron::new("P1", "山田 太郎", "chuo")).unwrap();
+        c.set_patron_password("P1", PATRON_PASSWORD, at).unwrap();
+        let catalogue::PatronLoginOutcome::LoggedIn { token, .. } =
+            c.patron_login("P1", PATRON_PASSWORD, None, at).unwrap()
+        else {
+            panic!("no session")
+        };
+        let enrolment = c.begin_patron_totp(patron.id).unwrap();
+        let code = catalogue::totp_code(enrolment.secret.expose(), at).unwrap();
+        c.confirm_patron_totp(&token, PATRON_PASSWORD, &code, at).unwrap();
+    })
+    .await;
+    let library = f.state.library("tosho").unwrap();
+    let later = at + SignedDuration::from_mins(5);
+    let outcome = library.catalogue.patron_login("P1", PATRON_PASSWORD, None, later).unwrap();
+    assert!(matches!(outcome, catalogue::PatronLoginOutcome::NeedSecondFactor { .. }));
+
+    let unknown = send(&f.app, api(Method::DELETE, "/api/v1/tosho/patrons/NOPE/totp", None, &token)).await;
+    assert_eq!(unknown.status, StatusCode::NOT_FOUND, "{}", unknown.body);
+    let reset = send(&f.app, api(Method::DELETE, "/api/v1/tosho/patrons/P1/totp", None, &token)).await;
+    assert_eq!(reset.status, StatusCode::NO_CONTENT, "{}", reset.body);
+    let outcome = library.catalogue.patron_login("P1", PATRON_PASSWORD, None, later).unwrap();
+    assert!(matches!(outcome, catalogue::PatronLoginOutcome::LoggedIn { .. }));
+}
+
 /// The patrons' OPAC login: CSRF on every form, lockout after repeated failures, a patron
 /// session that never passes the staff guard, loans with due dates, renewal, holds placed
 /// from the record page and cancelled.

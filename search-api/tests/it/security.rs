@@ -9,7 +9,7 @@ use axum::http::{HeaderMap, Method, Request, StatusCode, header};
 use catalogue::{Clock, Function, ManualClock, Role, System, TenantCode};
 use http_body_util::BodyExt;
 use jiff::SignedDuration;
-use search_api::{Access, STAFF_ROUTES, Surface};
+use search_api::{Access, PATRON_ROUTES, PatronAccess, STAFF_ROUTES, Surface};
 use serde_json::{Value, json};
 use tower::ServiceExt;
 
@@ -252,6 +252,109 @@ async fn every_staff_route_refuses_anonymous_other_library_and_missing_function(
     f.clock.advance(SignedDuration::from_mins(31));
     let me = send(&f.app, get("/api/v1/tosho/auth/me", Some(&reader))).await;
     assert_eq!(me.status, StatusCode::UNAUTHORIZED);
+}
+
+/// A patron of `tenant` logs in to its OPAC (`card`, `password`): the session cookie's
+/// value and the CSRF token of the patron's page.
+async fn patron_login(app: &Router, tenant: &str, card: &str, password: &str) -> (String, String) {
+    let login = format!("/{tenant}/my/login");
+    let form_page = send(app, get(&login, None)).await;
+    let cookie = form_page.cookie("shiori-patron-login").unwrap();
+    let fields = [("csrf", form_page.csrf_field()), ("card", card.to_owned()), ("password", password.to_owned())];
+    let fields: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let answer = send(app, form_request(&login, &[("shiori-patron-login", &cookie)], &fields)).await;
+    assert_eq!(answer.status, StatusCode::SEE_OTHER, "{}", answer.body);
+    let session = answer.cookie("shiori-patron").unwrap();
+    let csrf = send(app, get_with_cookie(&format!("/{tenant}/my/"), "shiori-patron", &session)).await.csrf_field();
+    (session, csrf)
+}
+
+/// A request to a patron route of `tenant`, with the cookies and form fields given.
+fn patron_request(
+    route: &search_api::PatronRoute,
+    tenant: &str,
+    cookies: &[(&str, &str)],
+    fields: &[(&str, &str)],
+) -> Request<Body> {
+    let uri = route.path.replace("{tenant}", tenant).replace("{id}", "1");
+    if route.method == Method::GET {
+        let cookie = cookies.iter().map(|(name, value)| format!("{name}={value}")).collect::<Vec<_>>().join("; ");
+        return Request::get(uri).header(header::COOKIE, cookie).body(Body::empty()).unwrap();
+    }
+    form_request(&uri, cookies, fields)
+}
+
+/// Issue 7: every route of the patrons' pages belongs to the library of its URL (404 for
+/// an unknown one); one that needs a patron session sends a request without a live session
+/// of that library (none, a made-up one, another library's) to the login form, and refuses
+/// a form without the session's CSRF token; the open ones (the login's two steps) never
+/// start a session without their own token. The router is built from `PATRON_ROUTES`, so
+/// this walks every patron route there is.
+#[tokio::test]
+async fn every_patron_route_is_scoped_to_its_library_and_guarded() {
+    let data = TestData::new("sec-patron-routes");
+    for (code, name) in [("tosho", "栞市立図書館"), ("other", "隣町図書館")] {
+        let catalogue = data.tenant(code, name, &[]);
+        let chuo = catalogue::Branch { code: "chuo".into(), name_ja: "中央図書館".into(), name_en: String::new() };
+        catalogue.put_branch(&chuo).unwrap();
+        catalogue.add_patron(&catalogue::NewPatron::new("P1001", "利用者", "chuo")).unwrap();
+        catalogue.set_patron_password("P1001", NEW_PASSWORD, jiff::Timestamp::now()).unwrap();
+    }
+    let app = search_api::router(data.state());
+    let (mine, my_csrf) = patron_login(&app, "tosho", "P1001", NEW_PASSWORD).await;
+    let (theirs, their_csrf) = patron_login(&app, "other", "P1001", NEW_PASSWORD).await;
+    let made_up = "ab".repeat(32);
+
+    assert!(PATRON_ROUTES.len() >= 15, "{} patron routes", PATRON_ROUTES.len());
+    let mut guarded = 0;
+    for route in PATRON_ROUTES {
+        let what = format!("{} {}", route.method, route.path);
+        assert!(route.path.starts_with("/{tenant}/my"), "{what}: patron pages live under /{{tenant}}/my");
+        let post = route.method == Method::POST;
+
+        let nowhere = send(&app, patron_request(route, "nowhere", &[("shiori-patron", &mine)], &[])).await;
+        assert_eq!(nowhere.status, StatusCode::NOT_FOUND, "{what} in an unknown library");
+        let traversal = send(&app, patron_request(route, "..%2f..", &[], &[])).await;
+        assert_eq!(traversal.status, StatusCode::NOT_FOUND, "{what} with a path for a library");
+
+        match route.access {
+            PatronAccess::Session => {
+                guarded += 1;
+                let login = "/tosho/my/login";
+                for (who, cookies, csrf) in [
+                    ("anonymous", vec![], String::new()),
+                    ("made-up session", vec![("shiori-patron", made_up.as_str())], my_csrf.clone()),
+                    ("another library's session", vec![("shiori-patron", theirs.as_str())], their_csrf.clone()),
+                    ("a staff cookie", vec![("shiori-session", mine.as_str())], my_csrf.clone()),
+                ] {
+                    let fields = [("csrf", csrf.as_str())];
+                    let answer = send(&app, patron_request(route, "tosho", &cookies, &fields)).await;
+                    assert_eq!(answer.status, StatusCode::SEE_OTHER, "{what} {who}: {}", answer.body);
+                    assert!(answer.header(header::LOCATION).starts_with(login), "{what} {who}");
+                    assert_eq!(answer.cookie("shiori-patron"), None, "{what} {who}");
+                }
+                if post {
+                    let me = [("shiori-patron", mine.as_str())];
+                    let no_token = send(&app, patron_request(route, "tosho", &me, &[])).await;
+                    assert_eq!(no_token.status, StatusCode::FORBIDDEN, "{what} without a CSRF token");
+                    let wrong = send(&app, patron_request(route, "tosho", &me, &[("csrf", &their_csrf)])).await;
+                    assert_eq!(wrong.status, StatusCode::FORBIDDEN, "{what} with another session's CSRF token");
+                }
+            }
+            PatronAccess::Open => {
+                if post {
+                    let fields = [("card", "P1001"), ("password", NEW_PASSWORD), ("code", "000000")];
+                    let answer = send(&app, patron_request(route, "tosho", &[], &fields)).await;
+                    assert!(answer.status != StatusCode::OK, "{what} without a token: {}", answer.body);
+                    assert_eq!(answer.cookie("shiori-patron"), None, "{what}: no session without a token");
+                }
+            }
+        }
+    }
+    assert!(guarded >= 10, "routes that need a patron session: {guarded}");
+    // The patron session used throughout is still live: the refusals ended nothing.
+    let page = send(&app, get_with_cookie("/tosho/my/", "shiori-patron", &mine)).await;
+    assert_eq!(page.status, StatusCode::OK);
 }
 
 /// The API login: the second factor asked for, wrong codes refused, a one-time password
