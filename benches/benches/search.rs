@@ -1,20 +1,22 @@
 //! The search engine against DESIGN.md's performance budgets: bulk index throughput, warm
 //! in-process query latency (keyword query with total count and top 20, without and with
-//! facets) and change -> visible latency.
+//! facets; and by kind of known-item query: title, author, subject, one character,
+//! hiragana reading, romaji, ISBN) and change -> visible latency.
 //!
 //! Corpora: the LC "Books All 2016 part 01" file (250,000 records) and the 7,495-record LC
 //! Japanese subset imported into one tenant; and, with `SHIORI_BENCH_1M=1`, 1,000,000
-//! synthetic records (the size the budgets are stated for) made by a deterministic generator
-//! from the words of real titles: Aozora Bunko titles, LC vernacular titles and LC English
-//! titles, with real LC names, subjects and publishers.
+//! synthetic records (the size the budgets are stated for) made by the deterministic
+//! generator of [`benches::synthetic`] from the words of real titles: Aozora Bunko titles,
+//! LC vernacular titles and LC English titles, with real LC names, subjects and publishers
+//! (`cargo run --release -p benches --bin generate` writes the same records to a file).
 //!
 //! Run: `bash fixtures/fetch-lc-books-all.sh && cargo bench -p benches --bench search`, and
-//! `SHIORI_BENCH_1M=1 cargo bench -p benches --bench search` for the 1M corpus too (about 7
-//! minutes more on 2 cores: 12 in all instead of 5). Criterion measures query throughput;
+//! `SHIORI_BENCH_1M=1 cargo bench -p benches --bench search` for the 1M corpus too (on 2
+//! busy cores, 2.5 minutes without it and 5 with it). Criterion measures query throughput;
 //! latency percentiles, index throughput and change -> visible latency are measured here
-//! with `Instant`, printed on stderr and written to `target/bench-search.json`. Without
-//! `--bench` (`cargo test --benches`) a smoke run over the Japanese subset and 5,000
-//! synthetic records checks the code and writes nothing.
+//! with `Instant`, printed on stderr and written to `target/bench-search.json`. Without `--bench`
+//! (`cargo test --benches`) a smoke run over the Japanese subset and 5,000 synthetic
+//! records checks the code and writes nothing.
 
 use std::collections::BTreeSet;
 use std::fmt::{Display, Write as _};
@@ -22,7 +24,9 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use catalogue::{Catalogue, DataLayout, Field, Record, Subfield, System, Tag, TenantCode, import_file};
+use benches::kinds::{self, Kind};
+use benches::synthetic::{self, Generator, Vocabulary, XorShift, is_word};
+use catalogue::{Catalogue, DataLayout, Field, System, TenantCode, import_file};
 use criterion::{Criterion, SamplingMode, Throughput};
 use indexer::{Index, SearchRequest};
 use tokenizer_dict::JapaneseAnalyzer;
@@ -33,10 +37,10 @@ const LC_BOOKS_ALL_RECORDS: u64 = 250_000;
 const SYNTHETIC_RECORDS: u64 = 1_000_000;
 /// Records per `Catalogue::upsert` transaction while generating.
 const SYNTHETIC_BATCH: usize = 5_000;
-/// Share of Japanese records in the synthetic corpus, in percent (the rest is English).
-const SYNTHETIC_JAPANESE_PERCENT: u64 = 60;
 /// Queries per set: half Japanese, half English.
 const QUERIES: usize = 200;
+/// Queries per kind (known-item title, author, …): see [`benches::kinds`].
+const QUERIES_PER_KIND: usize = 100;
 /// Timed passes over the query set (after one untimed warm-up pass).
 const PASSES: usize = 5;
 /// Edits timed from upsert to visible.
@@ -51,6 +55,8 @@ struct Scale {
     full: bool,
     synthetic_records: u64,
     queries: usize,
+    /// Queries per set of [`latency_by_kind`].
+    queries_per_kind: usize,
     passes: usize,
     changes: usize,
 }
@@ -66,39 +72,6 @@ impl<T, E: Display> OrDie<T> for Result<T, E> {
             Ok(value) => value,
             Err(err) => panic!("{what}: {err}"),
         }
-    }
-}
-
-/// xorshift64 (Marsaglia, 2003): deterministic sampling with no `rand` dependency, so the
-/// corpus and the queries are the same on every run and every machine.
-struct XorShift(u64);
-
-impl XorShift {
-    fn new(seed: u64) -> XorShift {
-        XorShift(seed.max(1))
-    }
-
-    fn next_u64(&mut self) -> u64 {
-        let mut x = self.0;
-        x ^= x << 13;
-        x ^= x >> 7;
-        x ^= x << 17;
-        self.0 = x;
-        x
-    }
-
-    /// A number in `0..n` (`n` > 0; the modulo bias is irrelevant here).
-    fn below(&mut self, n: usize) -> usize {
-        (self.next_u64() % n.max(1) as u64) as usize
-    }
-
-    fn chance(&mut self, percent: u64) -> bool {
-        self.next_u64() % 100 < percent
-    }
-
-    /// An element of a non-empty slice.
-    fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
-        &items[self.below(items.len())]
     }
 }
 
@@ -285,63 +258,6 @@ fn lc_tenant(analyzer: &Arc<JapaneseAnalyzer>, scale: Scale) -> (Tenant, Build) 
     index_tenant("lc", data, layout, catalogue, analyzer, load_seconds, &clock)
 }
 
-/// Real text of the LC corpus the generator and the query sampler draw on.
-#[derive(Default)]
-struct LcVocabulary {
-    /// 245 $a $b of records catalogued in English (008/35-37).
-    english_titles: Vec<String>,
-    /// 100 $a.
-    names: Vec<String>,
-    /// 650 $a.
-    subjects: Vec<String>,
-    /// 260/264 $a and $b.
-    places: Vec<String>,
-    publishers: Vec<String>,
-    /// Vernacular 880s linked to 100 and to 260/264 $b.
-    japanese_names: Vec<String>,
-    japanese_publishers: Vec<String>,
-}
-
-fn lc_vocabulary(catalogue: &Catalogue) -> LcVocabulary {
-    let mut vocabulary = LcVocabulary::default();
-    let mut after = None;
-    loop {
-        let page = catalogue.bibs_after(after, 5_000).or_die("reading the catalogue");
-        let Some(last) = page.last() else { break };
-        after = Some(last.id);
-        for bib in &page {
-            let Ok(record) = bib.record() else { continue };
-            let english = record.control_value("008").and_then(|f| f.get(35..38)) == Some("eng");
-            for field in &record.fields {
-                let push = |list: &mut Vec<String>, text: String| {
-                    if !text.is_empty() {
-                        list.push(text);
-                    }
-                };
-                match field.tag().as_str() {
-                    "245" if english => push(&mut vocabulary.english_titles, field.text(&['a', 'b'])),
-                    "100" => push(&mut vocabulary.names, field.text(&['a'])),
-                    "650" => push(&mut vocabulary.subjects, field.text(&['a'])),
-                    "260" | "264" => {
-                        push(&mut vocabulary.places, field.text(&['a']));
-                        push(&mut vocabulary.publishers, field.text(&['b']));
-                    }
-                    "880" => {
-                        let link = field.subfield_values('6').next().unwrap_or_default();
-                        if link.starts_with("100") {
-                            push(&mut vocabulary.japanese_names, field.text(&['a']));
-                        } else if link.starts_with("260") || link.starts_with("264") {
-                            push(&mut vocabulary.japanese_publishers, field.text(&['b']));
-                        }
-                    }
-                    _ => {}
-                }
-            }
-        }
-    }
-    vocabulary
-}
-
 /// Titles of the tenant's records, vernacular and English, for sampling queries.
 struct Titles {
     japanese: Vec<String>,
@@ -354,10 +270,6 @@ fn is_content_word(part_of_speech: &str) -> bool {
     let wanted = ["名詞", "動詞", "形容詞"].iter().any(|p| part_of_speech.starts_with(p));
     let unwanted = ["非自立", "接尾", "数", "代名詞"].iter().any(|p| part_of_speech.contains(p));
     wanted && !unwanted
-}
-
-fn is_word(text: &str) -> bool {
-    !text.is_empty() && text.chars().all(char::is_alphanumeric)
 }
 
 const ENGLISH_STOP_WORDS: [&str; 24] = [
@@ -558,6 +470,80 @@ fn query_latency(c: &mut Criterion, tenant: &Tenant, queries: &[Query], scale: S
     Json::Obj(sets)
 }
 
+/// The query sets by kind ([`benches::kinds`]) of a tenant, drawn from its records, each
+/// timed as the keyword set is (without facets) and by criterion.
+fn latency_by_kind(c: &mut Criterion, tenant: &Tenant, analyzer: &JapaneseAnalyzer, scale: Scale) -> Json {
+    let mut sets = Vec::new();
+    for (i, kind) in Kind::ALL.into_iter().enumerate() {
+        let seed = 0x0B_1EC7_0000 + i as u64;
+        let sampled = kinds::sample(&tenant.catalogue, analyzer, kind, scale.queries_per_kind, seed)
+            .or_die(&format!("sampling {} queries", kind.name()));
+        let queries: Vec<Query> =
+            sampled.iter().map(|q| Query { text: q.text.clone(), japanese: q.japanese }).collect();
+        if queries.is_empty() {
+            eprintln!("search/{}/kind/{}: no query of this kind in the corpus", tenant.name, kind.name());
+            continue;
+        }
+        let latencies = measure_latency(&tenant.index, &queries, false, scale.passes);
+        let japanese = queries.iter().filter(|q| q.japanese).count();
+        // A few of each language: Japanese records are 3% of the LC corpus.
+        let examples: Vec<&Query> = [true, false]
+            .into_iter()
+            .flat_map(|language| queries.iter().filter(move |q| q.japanese == language).take(3))
+            .collect();
+        // Known-item queries that find nothing are search-quality findings: name them.
+        let misses: Vec<&Query> = if latencies.zero_hits == 0 {
+            Vec::new()
+        } else {
+            queries.iter().filter(|q| index_search(&tenant.index, &request(q, false)) == 0).collect()
+        };
+        let texts = |list: &[&Query]| list.iter().map(|q| format!("\"{}\"", q.text)).collect::<Vec<_>>().join(", ");
+        eprintln!(
+            "search/{}/kind/{}: {} ({japanese} from Japanese records; e.g. {}{})",
+            tenant.name,
+            kind.name(),
+            latencies.report(),
+            texts(&examples),
+            if misses.is_empty() { String::new() } else { format!("; no hits: {}", texts(&misses)) }
+        );
+        let mut json = match latencies.json() {
+            Json::Obj(fields) => fields,
+            _ => Vec::new(),
+        };
+        json.push(("from_japanese_records".into(), Json::Num(japanese as f64)));
+        let list = |list: &[&Query]| {
+            Json::Obj(list.iter().enumerate().map(|(i, q)| (i.to_string(), Json::Str(q.text.clone()))).collect())
+        };
+        json.push(("examples".into(), list(&examples)));
+        json.push(("queries_without_hits".into(), list(&misses)));
+        sets.push((kind, queries, json));
+    }
+
+    let mut group = c.benchmark_group(format!("search/{}/kind", tenant.name));
+    group.sample_size(20);
+    group.sampling_mode(SamplingMode::Flat);
+    group.warm_up_time(Duration::from_secs(1));
+    group.measurement_time(Duration::from_secs(4));
+    group.throughput(Throughput::Elements(1));
+    for (kind, queries, _) in &sets {
+        let requests: Vec<SearchRequest> = queries.iter().map(|q| request(q, false)).collect();
+        let mut next = 0;
+        group.bench_function(kind.name(), |b| {
+            b.iter_custom(|iters| {
+                let started = Instant::now();
+                for _ in 0..iters {
+                    let request = &requests[next % requests.len()];
+                    next += 1;
+                    std::hint::black_box(index_search(&tenant.index, request));
+                }
+                started.elapsed()
+            })
+        });
+    }
+    group.finish();
+    Json::Obj(sets.into_iter().map(|(kind, _, json)| (kind.name().to_string(), Json::Obj(json))).collect())
+}
+
 fn index_search(index: &Index, request: &SearchRequest) -> usize {
     index.search(request).or_die(&format!("searching {:?}", request.query)).total
 }
@@ -655,198 +641,12 @@ fn change_to_visible(tenant: &Tenant, scale: Scale) -> Json {
     ])
 }
 
-/// Words of real titles, frequency-weighted (a word appears once per occurrence), which
-/// the generator combines into records.
-struct Vocabulary {
-    /// Japanese nouns with their readings in katakana (or the surface, for Latin words).
-    nouns: Vec<(String, String)>,
-    /// Particles joining nouns in titles (の, と, に …), with readings.
-    particles: Vec<(String, String)>,
-    english_words: Vec<String>,
-    names: Vec<String>,
-    japanese_names: Vec<String>,
-    subjects: Vec<String>,
-    publishers: Vec<String>,
-    japanese_publishers: Vec<String>,
-    places: Vec<String>,
-}
-
-fn katakana(hiragana: &str) -> String {
-    hiragana
-        .chars()
-        .map(|c| match c {
-            '\u{3041}'..='\u{3096}' => char::from_u32(c as u32 + 0x60).unwrap_or(c),
-            _ => c,
-        })
-        .collect()
-}
-
-fn or_fallback(list: Vec<String>, fallback: &[&str]) -> Vec<String> {
-    if list.is_empty() { fallback.iter().map(|s| s.to_string()).collect() } else { list }
-}
-
-fn vocabulary(analyzer: &JapaneseAnalyzer, lc: LcVocabulary, japanese_titles: &[String]) -> Vocabulary {
-    let mut nouns = Vec::new();
-    let mut particles = Vec::new();
-    for title in japanese_titles {
-        let Ok(analysis) = analyzer.analyze(title) else { continue };
-        for m in analysis.morphemes.iter().filter(|m| !m.compound_part && is_word(&m.surface)) {
-            let reading = katakana(m.reading.as_deref().unwrap_or(&m.surface));
-            if m.part_of_speech.starts_with("名詞") && !m.part_of_speech.contains("非自立") {
-                nouns.push((m.surface.clone(), reading));
-            } else if m.part_of_speech.starts_with("助詞-連体化") || m.part_of_speech.starts_with("助詞-並立助詞")
-            {
-                particles.push((m.surface.clone(), reading));
-            }
-        }
-    }
-    if particles.is_empty() {
-        particles.push(("の".to_string(), "ノ".to_string()));
-    }
-    let english_words: Vec<String> = lc
-        .english_titles
-        .iter()
-        .flat_map(|t| t.split_whitespace())
-        .map(|w| w.trim_matches(|c: char| !c.is_alphanumeric() && c != '\'').to_string())
-        .filter(|w| !w.is_empty())
-        .collect();
-    Vocabulary {
-        nouns,
-        particles,
-        english_words: or_fallback(english_words, &["library", "history", "Japan"]),
-        names: or_fallback(lc.names, &["Smith, John"]),
-        japanese_names: or_fallback(lc.japanese_names, &["夏目漱石"]),
-        subjects: or_fallback(lc.subjects, &["Libraries"]),
-        publishers: or_fallback(lc.publishers, &["Penguin"]),
-        japanese_publishers: or_fallback(lc.japanese_publishers, &["岩波書店"]),
-        places: or_fallback(lc.places, &["New York"]),
-    }
-}
-
-fn tag(bytes: &[u8; 3]) -> Tag {
-    match Tag::new(*bytes) {
-        Some(tag) => tag,
-        None => panic!("invalid tag {bytes:?}"),
-    }
-}
-
-fn control(t: &[u8; 3], value: String) -> Field {
-    Field::Control { tag: tag(t), value }
-}
-
-fn data(t: &[u8; 3], ind1: char, ind2: char, subfields: &[(char, &str)]) -> Field {
-    Field::Data {
-        tag: tag(t),
-        ind1,
-        ind2,
-        subfields: subfields.iter().map(|&(code, value)| Subfield { code, value: value.to_string() }).collect(),
-    }
-}
-
-/// A valid ISBN-13 from a prefix (`9784` Japan, `9780` English) and a serial number.
-fn isbn13(prefix: &str, serial: u64) -> String {
-    let mut isbn =
-        format!("{prefix}{:0width$}", serial % 10u64.pow(12 - prefix.len() as u32), width = 12 - prefix.len());
-    let sum: u32 = isbn.bytes().enumerate().map(|(i, b)| u32::from(b - b'0') * if i % 2 == 0 { 1 } else { 3 }).sum();
-    isbn.push(char::from(b'0' + ((10 - sum % 10) % 10) as u8));
-    isbn
-}
-
-/// A Japanese title: noun phrases joined by particles (東京の猫と歴史), with its reading.
-fn japanese_title(v: &Vocabulary, rng: &mut XorShift) -> (String, String) {
-    let (mut title, mut reading) = (String::new(), String::new());
-    let phrases = 1 + rng.below(3);
-    for phrase in 0..phrases {
-        if phrase > 0 {
-            let (surface, kana) = rng.pick(&v.particles);
-            title.push_str(surface);
-            reading.push_str(kana);
-        }
-        for _ in 0..1 + rng.below(2) {
-            let (surface, kana) = rng.pick(&v.nouns);
-            title.push_str(surface);
-            reading.push_str(kana);
-        }
-    }
-    (title, reading)
-}
-
-/// `least` to `least + spread - 1` words.
-fn english_title(v: &Vocabulary, rng: &mut XorShift, least: usize, spread: usize) -> String {
-    let words = least + rng.below(spread);
-    let mut title: Vec<&str> = Vec::with_capacity(words);
-    for _ in 0..words {
-        title.push(rng.pick(&v.english_words).as_str());
-    }
-    title.join(" ")
-}
-
-/// Synthetic record `n`: 001/003/008, 020 (valid ISBN), 084 NDC ($2 njb9), 100, 245 (and a
-/// katakana reading in 880, JAPAN/MARC style, for Japanese records), 260 with the year,
-/// 650. Returns the record and its title (for sampling queries).
-fn synthetic_record(v: &Vocabulary, rng: &mut XorShift, n: u64) -> (Record, String, bool) {
-    let japanese = rng.chance(SYNTHETIC_JAPANESE_PERCENT);
-    let year = 2025 - rng.below(126).min(rng.below(126));
-    let (lang, place_code) = if japanese { ("jpn", "ja ") } else { ("eng", "nyu") };
-    let field008 = format!("260101s{year}    {place_code}           000 0 {lang} d");
-    debug_assert_eq!(field008.len(), 40);
-    let isbn = isbn13(if japanese { "9784" } else { "9780" }, n);
-    let class = rng.below(10);
-    let mut ndc = format!("{class}{}{}", rng.below(10), rng.below(10));
-    if rng.chance(50) {
-        let _ = write!(ndc, ".{}", rng.below(10));
-    }
-    let year = year.to_string();
-    let mut fields = vec![
-        control(b"001", format!("SYN{n:08}")),
-        control(b"003", "ShioriBench".to_string()),
-        control(b"008", field008),
-        data(b"020", ' ', ' ', &[('a', &isbn)]),
-        data(b"084", ' ', ' ', &[('a', &ndc), ('2', "njb9")]),
-    ];
-    let title = if japanese {
-        let (main, reading) = japanese_title(v, rng);
-        let author = rng.pick(&v.japanese_names);
-        fields.push(data(b"100", '1', ' ', &[('a', author)]));
-        if reading.chars().all(|c| tokenizer_dict::is_katakana(c) || c.is_ascii_alphanumeric()) {
-            fields.push(data(b"245", '1', '0', &[('6', "880-01"), ('a', &main), ('c', author)]));
-            fields.push(data(b"880", '1', '0', &[('6', "245-01/$1"), ('a', &reading)]));
-        } else {
-            fields.push(data(b"245", '1', '0', &[('a', &main), ('c', author)]));
-        }
-        let publisher = rng.pick(&v.japanese_publishers);
-        let place = *rng.pick(&["東京", "大阪", "京都", "名古屋", "横浜", "札幌", "福岡", "仙台"]);
-        fields.push(data(b"260", ' ', ' ', &[('a', place), ('b', publisher), ('c', &year)]));
-        for _ in 0..rng.below(3) {
-            let (subject, _) = rng.pick(&v.nouns);
-            fields.push(data(b"650", ' ', '7', &[('a', subject), ('2', "ndlsh")]));
-        }
-        main
-    } else {
-        let main = english_title(v, rng, 2, 7);
-        let author = rng.pick(&v.names);
-        fields.push(data(b"100", '1', ' ', &[('a', author)]));
-        if rng.chance(25) {
-            let subtitle = english_title(v, rng, 2, 5);
-            fields.push(data(b"245", '1', '0', &[('a', &main), ('b', &subtitle)]));
-        } else {
-            fields.push(data(b"245", '1', '0', &[('a', &main)]));
-        }
-        let (place, publisher) = (rng.pick(&v.places), rng.pick(&v.publishers));
-        fields.push(data(b"260", ' ', ' ', &[('a', place), ('b', publisher), ('c', &year)]));
-        for _ in 0..1 + rng.below(3) {
-            fields.push(data(b"650", ' ', '0', &[('a', rng.pick(&v.subjects).as_str())]));
-        }
-        main
-    };
-    (Record { leader: "00000cam a2200000 i 4500".to_string(), fields }, title, japanese)
-}
-
-/// The synthetic tenant: `records` generated records upserted in batches, then indexed.
+/// The synthetic tenant: the first `records` records of the generator, upserted in
+/// batches, then indexed.
 fn synthetic_tenant(analyzer: &Arc<JapaneseAnalyzer>, v: &Vocabulary, records: u64) -> (Tenant, Build, Titles) {
     let clock = CpuClock::start();
     let (data, layout, catalogue) = empty_tenant("synthetic");
-    let mut rng = XorShift::new(0x5410_21B0_0C5E_ED01);
+    let mut generator = Generator::new(v);
     let mut titles = Titles { japanese: Vec::new(), english: Vec::new() };
     let (mut generating, mut upserting) = (Duration::ZERO, Duration::ZERO);
     let mut n = 0;
@@ -854,14 +654,17 @@ fn synthetic_tenant(analyzer: &Arc<JapaneseAnalyzer>, v: &Vocabulary, records: u
         let started = Instant::now();
         let size = (records - n).min(SYNTHETIC_BATCH as u64);
         let mut batch = Vec::with_capacity(size as usize);
-        for _ in 0..size {
-            n += 1;
-            let (record, title, japanese) = synthetic_record(v, &mut rng, n);
+        for synthetic in generator.by_ref().take(size as usize) {
+            n = synthetic.n;
             // A deterministic sample of ~1,000 titles to draw queries from.
             if n % (records / 1_000).max(1) == 0 {
-                if japanese { titles.japanese.push(title) } else { titles.english.push(title) }
+                if synthetic.japanese {
+                    titles.japanese.push(synthetic.title)
+                } else {
+                    titles.english.push(synthetic.title)
+                }
             }
-            batch.push(record);
+            batch.push(synthetic.record);
         }
         let generated = Instant::now();
         catalogue.upsert(batch, "synthetic").or_die("upserting synthetic records");
@@ -938,9 +741,17 @@ fn json_path() -> PathBuf {
     }
 }
 
-fn run_tenant(c: &mut Criterion, tenant: &Tenant, build: &Build, queries: &[Query], scale: Scale) -> Json {
+fn run_tenant(
+    c: &mut Criterion,
+    tenant: &Tenant,
+    build: &Build,
+    queries: &[Query],
+    analyzer: &JapaneseAnalyzer,
+    scale: Scale,
+) -> Json {
     let clock = CpuClock::start();
     let queries_json = query_latency(c, tenant, queries, scale);
+    let by_kind = latency_by_kind(c, tenant, analyzer, scale);
     let changes = change_to_visible(tenant, scale);
     let other_cores = clock.others();
     eprintln!("search/{}: other processes used {other_cores:.2} cores during the measurements", tenant.name);
@@ -960,6 +771,7 @@ fn run_tenant(c: &mut Criterion, tenant: &Tenant, build: &Build, queries: &[Quer
             Json::Obj(examples.into_iter().chain(english.into_iter().map(|(i, q)| (format!("en{i}"), q))).collect()),
         ),
         ("latency".into(), queries_json),
+        ("latency_by_kind".into(), by_kind),
         ("change_to_visible".into(), changes),
         ("other_processes_cores_while_measuring".into(), Json::Num(other_cores)),
     ])
@@ -973,11 +785,12 @@ fn main() {
             full,
             synthetic_records: if million { SYNTHETIC_RECORDS } else { 0 },
             queries: QUERIES,
+            queries_per_kind: QUERIES_PER_KIND,
             passes: PASSES,
             changes: CHANGES,
         }
     } else {
-        Scale { full, synthetic_records: 5_000, queries: 20, passes: 1, changes: 5 }
+        Scale { full, synthetic_records: 5_000, queries: 20, queries_per_kind: 10, passes: 1, changes: 5 }
     };
     let mut c = Criterion::default().configure_from_args();
     let analyzer = Arc::new(JapaneseAnalyzer::new().or_die("loading the dictionary"));
@@ -985,16 +798,15 @@ fn main() {
 
     let (lc, build) = lc_tenant(&analyzer, scale);
     let lc_vernacular = benches::lc_vernacular_titles().or_die("reading the LC vernacular titles");
-    let lc_words = lc_vocabulary(&lc.catalogue);
+    let lc_words = synthetic::lc_vocabulary(&lc.catalogue).or_die("reading the LC vocabulary");
     let lc_titles = Titles { japanese: lc_vernacular.clone(), english: lc_words.english_titles.clone() };
     let queries = sample_queries(&analyzer, &lc_titles, scale.queries, 0x1C_B00C5);
-    tenants.push(("lc".to_string(), run_tenant(&mut c, &lc, &build, &queries, scale)));
+    tenants.push(("lc".to_string(), run_tenant(&mut c, &lc, &build, &queries, &analyzer, scale)));
     drop(lc);
 
     if scale.synthetic_records > 0 {
-        let aozora = benches::aozora_titles().or_die("reading the Aozora titles");
-        let japanese_titles: Vec<String> = aozora.into_iter().chain(lc_vernacular).collect();
-        let v = vocabulary(&analyzer, lc_words, &japanese_titles);
+        let japanese_titles = synthetic::japanese_titles(lc_vernacular).or_die("reading the Aozora titles");
+        let v = synthetic::vocabulary(&analyzer, lc_words, &japanese_titles);
         eprintln!(
             "search/synthetic: vocabulary of {} Japanese nouns, {} particles, {} English words (occurrences)",
             v.nouns.len(),
@@ -1003,7 +815,7 @@ fn main() {
         );
         let (synthetic, build, titles) = synthetic_tenant(&analyzer, &v, scale.synthetic_records);
         let queries = sample_queries(&analyzer, &titles, scale.queries, 0x5_1417);
-        tenants.push(("synthetic".to_string(), run_tenant(&mut c, &synthetic, &build, &queries, scale)));
+        tenants.push(("synthetic".to_string(), run_tenant(&mut c, &synthetic, &build, &queries, &analyzer, scale)));
     } else {
         eprintln!("search/synthetic: skipped (SHIORI_BENCH_1M=1 builds and measures the 1M-record corpus)");
     }

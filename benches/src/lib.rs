@@ -1,8 +1,14 @@
 //! Corpora for Shiori's benchmarks, read from `../shared/fixtures` (never copied into
 //! the project): Aozora Bunko titles (CC BY 4.0) and the vernacular titles of the
-//! Library of Congress Japanese subset (public domain).
+//! Library of Congress Japanese subset (public domain); and what the benches and commands
+//! share: the deterministic generator of the synthetic corpus ([`synthetic`]), query sets
+//! by kind ([`kinds`]), the forms of what a patron types ([`typed`]) and the known-item
+//! quality harness ([`quality`]).
 
+pub mod kinds;
 pub mod quality;
+pub mod synthetic;
+pub mod typed;
 
 /// The `shiori` binary's allocator, so that the benches measure what the server runs
 /// (every bench and command of this crate links this library).
@@ -92,11 +98,7 @@ fn iso2709_fields(record: &[u8]) -> Vec<(&[u8], &[u8])> {
 /// (`$SHIORI_CORPUS_DIR`, else `~/.cache/shiori/corpus`). Panics with what to run when it is
 /// missing: a bench must not silently measure less than it says.
 pub fn lc_books_all() -> PathBuf {
-    let dir = match std::env::var_os("SHIORI_CORPUS_DIR") {
-        Some(dir) => PathBuf::from(dir),
-        None => PathBuf::from(std::env::var_os("HOME").unwrap_or_default()).join(".cache/shiori/corpus"),
-    };
-    let path = dir.join("BooksAll.2016.part01.utf8");
+    let path = lc_books_all_location();
     if !path.is_file() {
         panic!(
             "{} is missing: run `bash fixtures/fetch-lc-books-all.sh` from the workspace root \
@@ -105,6 +107,15 @@ pub fn lc_books_all() -> PathBuf {
         );
     }
     path
+}
+
+/// Where `fixtures/fetch-lc-books-all.sh` leaves the LC file, whether it is there or not.
+pub fn lc_books_all_location() -> PathBuf {
+    let dir = match std::env::var_os("SHIORI_CORPUS_DIR") {
+        Some(dir) => PathBuf::from(dir),
+        None => PathBuf::from(std::env::var_os("HOME").unwrap_or_default()).join(".cache/shiori/corpus"),
+    };
+    dir.join("BooksAll.2016.part01.utf8")
 }
 
 /// The LC Japanese subset of ../shared/fixtures (7,495 records).

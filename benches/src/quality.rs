@@ -36,6 +36,10 @@ use indexer::{BibDocument, Index, SearchRequest};
 use tokenizer_dict::JapaneseAnalyzer;
 
 use crate::shared_fixtures;
+use crate::typed::{
+    as_typed, family_name, full_width, hyphenated_isbn13, is_kana_text, is_kanji, isbn10, key, reading_as_typed,
+    romanised_query, to_katakana,
+};
 
 /// The bar the search engine must clear: success@10 over all queries.
 pub const MIN_SUCCESS_AT_10_OVERALL: f64 = 0.95;
@@ -1241,123 +1245,8 @@ impl Role {
     }
 }
 
-/// The family name of a vernacular personal name: before the comma (NDL, Aozora: 萩野, 正昭),
-/// before a space, or the dictionary's family-name morpheme (LC: 阿部主計 -> 阿部); else
-/// the whole name.
-fn family_name(analyzer: &JapaneseAnalyzer, name: &str) -> anyhow::Result<String> {
-    let name = trim_isbd(name);
-    if let Some((family, _)) = name.split_once(',') {
-        return Ok(family.trim().to_string());
-    }
-    if let Some((family, _)) = name.split_once([' ', '\u{3000}']) {
-        return Ok(family.trim().to_string());
-    }
-    let analysis = analyzer.analyze(name)?;
-    Ok(match analysis.morphemes.first() {
-        Some(m) if m.start == 0 && m.part_of_speech.ends_with("人名-姓") && m.end < name.len() => m.surface.clone(),
-        _ => name.to_string(),
-    })
-}
-
 // ---------------------------------------------------------------------------------------
 // Text forms of the queries.
-
-/// The normalised form titles are compared in: the analyser's normalisation (NFKC, case,
-/// variant kanji, iteration marks …) with everything but letters and digits removed.
-fn key(text: &str) -> String {
-    tokenizer_dict::normalize(text).as_str().chars().filter(|c| c.is_alphanumeric()).collect()
-}
-
-fn is_kanji(c: char) -> bool {
-    matches!(c, '\u{3400}'..='\u{9FFF}' | '\u{F900}'..='\u{FAFF}' | '\u{20000}'..='\u{323AF}' | '々' | '〆')
-}
-
-fn is_kana(c: char) -> bool {
-    tokenizer_dict::is_hiragana(c) || tokenizer_dict::is_katakana(c) || c == 'ー'
-}
-
-/// Kana with spaces and punctuation only: no kanji, Latin letters or digits.
-fn is_kana_text(text: &str) -> bool {
-    text.chars().any(is_kana) && text.chars().all(|c| is_kana(c) || !c.is_alphanumeric())
-}
-
-/// A reading as typed: its kana only, no spaces or punctuation; `None` unless it is all
-/// kana.
-fn reading_as_typed(reading: &str) -> Option<String> {
-    is_kana_text(reading).then(|| reading.chars().filter(|&c| is_kana(c)).collect())
-}
-
-fn to_katakana(text: &str) -> String {
-    text.chars()
-        .map(|c| match c {
-            '\u{3041}'..='\u{3096}' | '\u{309D}' | '\u{309E}' => char::from_u32(c as u32 + 0x60).unwrap_or(c),
-            other => other,
-        })
-        .collect()
-}
-
-/// ASCII typed in full width (an IME left in 全角 mode), spaces as ideographic spaces.
-fn full_width(text: &str) -> String {
-    text.chars()
-        .map(|c| match c {
-            ' ' => '\u{3000}',
-            '!'..='~' => char::from_u32(c as u32 + 0xFEE0).unwrap_or(c),
-            other => other,
-        })
-        .collect()
-}
-
-/// A romanised title as a patron types it: lower case, no macrons or other diacritics,
-/// no apostrophes or soft signs, ISBD punctuation trimmed, single spaces.
-fn romanised_query(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        let folded = match c {
-            'ā' | 'á' | 'à' | 'â' | 'ä' | 'Ā' | 'Á' | 'À' | 'Â' | 'Ä' => 'a',
-            'ē' | 'é' | 'è' | 'ê' | 'ë' | 'Ē' | 'É' | 'È' | 'Ê' | 'Ë' => 'e',
-            'ī' | 'í' | 'ì' | 'î' | 'ï' | 'Ī' | 'Í' | 'Ì' | 'Î' | 'Ï' => 'i',
-            'ō' | 'ó' | 'ò' | 'ô' | 'ö' | 'Ō' | 'Ó' | 'Ò' | 'Ô' | 'Ö' => 'o',
-            'ū' | 'ú' | 'ù' | 'û' | 'ü' | 'Ū' | 'Ú' | 'Ù' | 'Û' | 'Ü' => 'u',
-            '\u{0300}'..='\u{036F}' | '\u{02B9}' | '\u{02BB}' | '\u{02BC}' | '\'' | '\u{2018}' | '\u{2019}' => {
-                continue;
-            }
-            other => other,
-        };
-        out.extend(folded.to_lowercase());
-    }
-    let trimmed = trim_isbd(&out);
-    trimmed.split_whitespace().collect::<Vec<_>>().join(" ")
-}
-
-/// The ISBN-10 of a 978 ISBN-13.
-fn isbn10(isbn13: &str) -> Option<String> {
-    let nine = isbn13.strip_prefix("978")?.get(..9)?;
-    let sum: u32 = nine.bytes().enumerate().map(|(i, b)| u32::from(b - b'0') * (10 - i as u32)).sum();
-    let check = (11 - sum % 11) % 11;
-    Some(format!("{nine}{}", if check == 10 { 'X' } else { char::from(b'0' + check as u8) }))
-}
-
-/// A 978-4 ISBN-13 hyphenated by the ranges of registration group 4 (Japan): publisher
-/// codes 00-19, 200-699, 7000-8499, 85000-89999, 900000-949999, 9500000-9999999.
-fn hyphenated_isbn13(isbn13: &str) -> Option<String> {
-    let rest = isbn13.strip_prefix("9784")?;
-    let (body, check) = (rest.get(..8)?, rest.get(8..9)?);
-    let prefix = |n: usize| body.get(..n).and_then(|p| p.parse::<u32>().ok());
-    let length = if prefix(2)? <= 19 {
-        2
-    } else if (200..=699).contains(&prefix(3)?) {
-        3
-    } else if (7000..=8499).contains(&prefix(4)?) {
-        4
-    } else if (85000..=89999).contains(&prefix(5)?) {
-        5
-    } else if (900_000..=949_999).contains(&prefix(6)?) {
-        6
-    } else {
-        7
-    };
-    Some(format!("978-4-{}-{}-{check}", &body[..length], &body[length..]))
-}
 
 /// Old kanji forms (旧字体) and the new forms (新字体) Japanese readers type today, as
 /// the 常用漢字表 and the 人名用漢字 list pair them, plus forms the LC records carry
@@ -1676,27 +1565,4 @@ fn script(word: &str) -> u8 {
         Some(c) if tokenizer_dict::is_katakana(c) || c == 'ー' => 2,
         _ => 3,
     }
-}
-
-/// A title as a patron types it: without what cataloguers add in brackets or after a
-/// space in parentheses (「2014春夏 (ヤンキースでメジャーに挑む田中将大)」, 「[富山県逐次刊行物]」)
-/// and without a parallel title (「川合玉堂展 = Kawai Gyokudo retrospective」), unless
-/// nothing would be left. Parentheses that belong to the title (「無題（八）」) stay.
-fn as_typed(title: &str) -> String {
-    let proper = title.split(" = ").next().unwrap_or(title);
-    let mut out = String::with_capacity(proper.len());
-    let mut depth = 0usize;
-    let mut previous = ' ';
-    for c in proper.chars() {
-        match c {
-            '(' | '（' if depth > 0 || previous.is_whitespace() => depth += 1,
-            ')' | '）' if depth > 0 => depth -= 1,
-            '[' | ']' => {}
-            _ if depth == 0 => out.push(c),
-            _ => {}
-        }
-        previous = c;
-    }
-    let out = out.split_whitespace().collect::<Vec<_>>().join(" ");
-    if key(&out).is_empty() { title.to_string() } else { out }
 }
