@@ -110,7 +110,7 @@ pub fn hyphenated_isbn13(isbn13: &str) -> Option<String> {
 }
 
 /// A title as a patron types it: without what cataloguers add in brackets or after a
-/// space in parentheses (「2014春夏 (ヤンキースでメジャーに挑む田中将大)」, 「[富山県逐次刊行物]」)
+/// space in parentheses (「2014春夏 (ヤンキースでメジャーに挑む田中将大)」, 「\[富山県逐次刊行物\]」)
 /// and without a parallel title (「川合玉堂展 = Kawai Gyokudo retrospective」), unless
 /// nothing would be left. Parentheses that belong to the title (「無題（八）」) stay.
 pub fn as_typed(title: &str) -> String {
