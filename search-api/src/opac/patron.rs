@@ -39,7 +39,7 @@ use std::sync::Arc;
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::rejection::PathRejection;
-use axum::extract::{Path, RawQuery, State};
+use axum::extract::{FromRequest, FromRequestParts, Path, RawPathParams, RawQuery, Request, State};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{MethodRouter, get, post};
@@ -586,6 +586,39 @@ async fn home(
     }
 }
 
+/// A form POST of the patron's pages, checked before the handler runs: the URL's library
+/// (404), a live patron session (else the login form) and its CSRF token (403).
+struct PatronForm {
+    ctx: Ctx,
+    library: Arc<Library>,
+    token: SessionToken,
+    session: PatronSession,
+    /// The URL-encoded form.
+    body: Bytes,
+}
+
+impl FromRequest<AppState> for PatronForm {
+    type Rejection = Response;
+
+    async fn from_request(request: Request, state: &AppState) -> Result<PatronForm, Response> {
+        let (mut parts, body) = request.into_parts();
+        let ctx = Ctx::new(&parts.uri, &parts.headers);
+        let tenant = RawPathParams::from_request_parts(&mut parts, state)
+            .await
+            .ok()
+            .and_then(|params| params.iter().find(|(key, _)| *key == "tenant").map(|(_, value)| value.to_owned()));
+        let library = tenant
+            .ok_or_else(|| ApiError::unknown_tenant("?"))
+            .and_then(|tenant| state.library(&tenant))
+            .map_err(|err| ctx.error(None, err))?;
+        let headers = parts.headers.clone();
+        let body =
+            Bytes::from_request(Request::from_parts(parts, body), state).await.map_err(IntoResponse::into_response)?;
+        let (token, session) = checked_form(state, &ctx, &library, &headers, &body).await?;
+        Ok(PatronForm { ctx, library, token, session, body })
+    }
+}
+
 /// A form of the patron's pages, checked: the library, a live session, its CSRF token.
 /// `Err` is the answer to give instead (the login form, or a refusal).
 async fn checked_form(
@@ -613,22 +646,7 @@ async fn checked_form(
 }
 
 /// `POST /{tenant}/my/logout`.
-async fn logout(
-    State(state): State<AppState>,
-    path: Result<Path<String>, PathRejection>,
-    uri: Uri,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
-    let ctx = Ctx::new(&uri, &headers);
-    let library = match library_of(&state, path) {
-        Ok(library) => library,
-        Err(err) => return ctx.error(None, err),
-    };
-    let (token, _) = match checked_form(&state, &ctx, &library, &headers, &body).await {
-        Ok(checked) => checked,
-        Err(response) => return response,
-    };
+async fn logout(State(state): State<AppState>, PatronForm { ctx, library, token, .. }: PatronForm) -> Response {
     let catalogue = library.catalogue.clone();
     if let Err(err) = blocking(move || Ok(catalogue.patron_logout(&token)?)).await {
         return ctx.error(Some(&library), err);
@@ -646,22 +664,7 @@ struct RenewForm {
 }
 
 /// `POST /{tenant}/my/renew` (`item`: the barcode of one of the patron's loans).
-async fn renew(
-    State(state): State<AppState>,
-    path: Result<Path<String>, PathRejection>,
-    uri: Uri,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
-    let ctx = Ctx::new(&uri, &headers);
-    let library = match library_of(&state, path) {
-        Ok(library) => library,
-        Err(err) => return ctx.error(None, err),
-    };
-    let (_, session) = match checked_form(&state, &ctx, &library, &headers, &body).await {
-        Ok(checked) => checked,
-        Err(response) => return response,
-    };
+async fn renew(State(state): State<AppState>, PatronForm { ctx, library, session, body, .. }: PatronForm) -> Response {
     let form: RenewForm = serde_urlencoded::from_bytes(&body).unwrap_or_default();
     let catalogue = library.catalogue.clone();
     let patron_id = session.patron.id;
@@ -692,26 +695,13 @@ async fn renew(
 async fn cancel(
     State(state): State<AppState>,
     path: Result<Path<(String, u64)>, PathRejection>,
-    uri: Uri,
-    headers: HeaderMap,
-    body: Bytes,
+    PatronForm { ctx, library, session, .. }: PatronForm,
 ) -> Response {
-    let ctx = Ctx::new(&uri, &headers);
-    let (library, id) = match path {
-        Ok(Path((tenant, id))) => match state.library(&tenant) {
-            Ok(library) => (library, id),
-            Err(err) => return ctx.error(None, err),
-        },
-        Err(_) => {
-            return ctx.error(
-                None,
-                ApiError::new(StatusCode::NOT_FOUND, "not_found", "ページが見つかりません", "no such page"),
-            );
-        }
-    };
-    let (_, session) = match checked_form(&state, &ctx, &library, &headers, &body).await {
-        Ok(checked) => checked,
-        Err(response) => return response,
+    let Ok(Path((_, id))) = path else {
+        return ctx.error(
+            Some(&library),
+            ApiError::new(StatusCode::NOT_FOUND, "not_found", "ページが見つかりません", "no such page"),
+        );
     };
     let catalogue = library.catalogue.clone();
     let patron_id = session.patron.id;
@@ -833,22 +823,7 @@ struct HoldForm {
 }
 
 /// `POST /{tenant}/my/hold` (`bib`, `pickup`): places the hold for the logged-in patron.
-async fn place(
-    State(state): State<AppState>,
-    path: Result<Path<String>, PathRejection>,
-    uri: Uri,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
-    let ctx = Ctx::new(&uri, &headers);
-    let library = match library_of(&state, path) {
-        Ok(library) => library,
-        Err(err) => return ctx.error(None, err),
-    };
-    let (_, session) = match checked_form(&state, &ctx, &library, &headers, &body).await {
-        Ok(checked) => checked,
-        Err(response) => return response,
-    };
+async fn place(State(state): State<AppState>, PatronForm { ctx, library, session, body, .. }: PatronForm) -> Response {
     let form: HoldForm = serde_urlencoded::from_bytes(&body).unwrap_or_default();
     let catalogue = library.catalogue.clone();
     let card = session.patron.card.clone();
@@ -1203,20 +1178,8 @@ struct PasswordForm {
 /// patron ends; this browser gets a new session id in the same response.
 async fn change_password(
     State(state): State<AppState>,
-    path: Result<Path<String>, PathRejection>,
-    uri: Uri,
-    headers: HeaderMap,
-    body: Bytes,
+    PatronForm { ctx, library, token, session, body }: PatronForm,
 ) -> Response {
-    let ctx = Ctx::new(&uri, &headers);
-    let library = match library_of(&state, path) {
-        Ok(library) => library,
-        Err(err) => return ctx.error(None, err),
-    };
-    let (token, session) = match checked_form(&state, &ctx, &library, &headers, &body).await {
-        Ok(checked) => checked,
-        Err(response) => return response,
-    };
     let form: PasswordForm = serde_urlencoded::from_bytes(&body).unwrap_or_default();
     let refused = |status, message: String| {
         let messages = SettingsMessages { password: Some(message), ..SettingsMessages::default() };
@@ -1246,22 +1209,7 @@ async fn change_password(
 }
 
 /// `POST /{tenant}/my/totp/begin`: a new secret, then the page with its QR code.
-async fn begin_totp(
-    State(state): State<AppState>,
-    path: Result<Path<String>, PathRejection>,
-    uri: Uri,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
-    let ctx = Ctx::new(&uri, &headers);
-    let library = match library_of(&state, path) {
-        Ok(library) => library,
-        Err(err) => return ctx.error(None, err),
-    };
-    let (_, session) = match checked_form(&state, &ctx, &library, &headers, &body).await {
-        Ok(checked) => checked,
-        Err(response) => return response,
-    };
+async fn begin_totp(State(state): State<AppState>, PatronForm { ctx, library, session, .. }: PatronForm) -> Response {
     let catalogue = library.catalogue.clone();
     let id = session.patron.id;
     let now = state.clock().now();
@@ -1361,10 +1309,7 @@ struct PasswordAndCode {
 /// two-step verification on; the answer is the only page that shows the recovery codes.
 async fn confirm_totp(
     State(state): State<AppState>,
-    path: Result<Path<String>, PathRejection>,
-    uri: Uri,
-    headers: HeaderMap,
-    body: Bytes,
+    PatronForm { ctx, library, token, session, body }: PatronForm,
 ) -> Response {
     #[derive(Serialize)]
     struct RecoveryPage {
@@ -1374,15 +1319,6 @@ async fn confirm_totp(
         settings_url: String,
         my_url: String,
     }
-    let ctx = Ctx::new(&uri, &headers);
-    let library = match library_of(&state, path) {
-        Ok(library) => library,
-        Err(err) => return ctx.error(None, err),
-    };
-    let (token, session) = match checked_form(&state, &ctx, &library, &headers, &body).await {
-        Ok(checked) => checked,
-        Err(response) => return response,
-    };
     let form: PasswordAndCode = serde_urlencoded::from_bytes(&body).unwrap_or_default();
     let catalogue = library.catalogue.clone();
     let now = state.clock().now();
@@ -1412,20 +1348,8 @@ async fn confirm_totp(
 /// off.
 async fn disable_totp(
     State(state): State<AppState>,
-    path: Result<Path<String>, PathRejection>,
-    uri: Uri,
-    headers: HeaderMap,
-    body: Bytes,
+    PatronForm { ctx, library, token, session, body }: PatronForm,
 ) -> Response {
-    let ctx = Ctx::new(&uri, &headers);
-    let library = match library_of(&state, path) {
-        Ok(library) => library,
-        Err(err) => return ctx.error(None, err),
-    };
-    let (token, session) = match checked_form(&state, &ctx, &library, &headers, &body).await {
-        Ok(checked) => checked,
-        Err(response) => return response,
-    };
     let form: PasswordAndCode = serde_urlencoded::from_bytes(&body).unwrap_or_default();
     let catalogue = library.catalogue.clone();
     let now = state.clock().now();
