@@ -37,8 +37,8 @@ use tokenizer_dict::JapaneseAnalyzer;
 
 use crate::shared_fixtures;
 use crate::typed::{
-    as_typed, family_name, full_width, hyphenated_isbn13, is_kana_text, is_kanji, isbn10, key, reading_as_typed,
-    romanised_query, to_katakana,
+    as_typed, family_name, full_width, hyphenated_isbn13, is_kana, is_kana_text, is_kanji, isbn10, key,
+    reading_as_typed, romanised_query, to_katakana,
 };
 
 /// The bar the search engine must clear: success@10 over all queries.
@@ -88,6 +88,9 @@ pub enum Kind {
     OldNewKanji,
     /// A title with Latin letters or digits typed in full-width characters.
     FullWidth,
+    /// An LC vernacular title that LC word-spaces (「痘疹 活幼 心法」), typed run together
+    /// as printed on the book (「痘疹活幼心法」).
+    UnspacedTitle,
     /// The romanised title (LC 245, JAPAN/MARC 880 `/(B`) in lower case without macrons.
     Romanised,
     /// An ISBN: the ISBN-10 digits, or the hyphenated ISBN-13.
@@ -98,13 +101,14 @@ pub enum Kind {
 
 impl Kind {
     /// Every kind, in report order.
-    pub const ALL: [Kind; 9] = [
+    pub const ALL: [Kind; 10] = [
         Kind::ExactTitle,
         Kind::ReadingHiragana,
         Kind::ReadingKatakana,
         Kind::PartialTitleWithAuthor,
         Kind::OldNewKanji,
         Kind::FullWidth,
+        Kind::UnspacedTitle,
         Kind::Romanised,
         Kind::Isbn,
         Kind::Opaceval,
@@ -119,6 +123,7 @@ impl Kind {
             Kind::PartialTitleWithAuthor => "partial_title_with_author",
             Kind::OldNewKanji => "old_new_kanji",
             Kind::FullWidth => "full_width",
+            Kind::UnspacedTitle => "unspaced_title",
             Kind::Romanised => "romanised",
             Kind::Isbn => "isbn",
             Kind::Opaceval => "opaceval",
@@ -445,6 +450,7 @@ pub fn run(config: &Config) -> anyhow::Result<Report> {
     queries.extend(generator.partial_titles()?);
     queries.extend(generator.old_new_kanji()?);
     queries.extend(generator.full_width()?);
+    queries.extend(generator.unspaced_titles()?);
     queries.extend(generator.romanised()?);
     queries.extend(generator.isbns(&catalogue)?);
     let mut answers: HashMap<&str, Vec<u64>> = HashMap::new();
@@ -1425,6 +1431,34 @@ impl Generator<'_> {
             let mut expected = self.same_title(title);
             expected.extend(self.same_title(&typed));
             Ok(Some((full_width(&typed), expected)))
+        })
+    }
+
+    /// An LC title proper with a space between two Japanese characters, typed without
+    /// those spaces (spaces next to Latin letters or digits stay: 「IT 用語」 is typed so).
+    fn unspaced_titles(&self) -> anyhow::Result<Vec<Query>> {
+        self.pick(Kind::UnspacedTitle, &[(Source::Lc, self.per_kind)], &mut |bib| {
+            let Some(title) = &bib.title else { return Ok(None) };
+            let typed = as_typed(title);
+            let chars: Vec<char> = typed.chars().collect();
+            let japanese = |c: char| is_kanji(c) || is_kana(c);
+            let mut unspaced = String::with_capacity(typed.len());
+            let mut joined = false;
+            for (i, &c) in chars.iter().enumerate() {
+                let between_japanese =
+                    c == ' ' && i > 0 && chars.get(i + 1).is_some_and(|&next| japanese(next)) && japanese(chars[i - 1]);
+                if between_japanese {
+                    joined = true;
+                } else {
+                    unspaced.push(c);
+                }
+            }
+            if !joined {
+                return Ok(None);
+            }
+            let mut expected = self.same_title(title);
+            expected.extend(self.same_title(&unspaced));
+            Ok(Some((unspaced, expected)))
         })
     }
 

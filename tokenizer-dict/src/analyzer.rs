@@ -287,10 +287,22 @@ fn segment<'a>(segmenter: &'a Segmenter, text: &'a str) -> Result<Vec<Token<'a>>
 }
 
 /// Bigrams over each run of kana and kanji; a run of one character is a unigram.
+///
+/// Runs separated only by spaces are also bridged by the bigram of the last character
+/// before the space and the first after it: catalogues (LC above all) space Japanese
+/// words (「仮屋坂 遺跡 発掘」), patrons type them run together, and the bridge gives the
+/// spaced text every bigram the unspaced one has, at the same positions. Unigrams stay per
+/// run, so 「城 下町」 still has the one-character word 城.
 fn bigrams(normalized: &Normalized, unigrams: &mut Vec<Gram>) -> Vec<Gram> {
     let norm = normalized.as_str();
     let mut grams = Vec::new();
     let mut run: Vec<(usize, char)> = Vec::new();
+    // The last character of the run before the spaces just read, if only spaces followed it.
+    let mut bridge_from: Option<(usize, char)> = None;
+    let pair = |(at, first): (usize, char), (second_at, second): (usize, char)| {
+        let orig = normalized.original_range(at..second_at + second.len_utf8());
+        Gram { text: [first, second].iter().collect(), start: orig.start, end: orig.end }
+    };
     let mut flush = |run: &mut Vec<(usize, char)>, grams: &mut Vec<Gram>| {
         if run.len() == 1 {
             let (at, c) = run[0];
@@ -299,18 +311,25 @@ fn bigrams(normalized: &Normalized, unigrams: &mut Vec<Gram>) -> Vec<Gram> {
                 unigrams.push(Gram { text: c.to_string(), start: orig.start, end: orig.end });
             }
         }
-        for pair in run.windows(2) {
-            let (at, first) = pair[0];
-            let (second_at, second) = pair[1];
-            let orig = normalized.original_range(at..second_at + second.len_utf8());
-            grams.push(Gram { text: [first, second].iter().collect(), start: orig.start, end: orig.end });
+        for window in run.windows(2) {
+            grams.push(pair(window[0], window[1]));
         }
         run.clear();
     };
     for (at, c) in norm.char_indices() {
         if normalize::is_japanese(c) {
+            if let Some(from) = bridge_from.take() {
+                grams.push(pair(from, (at, c)));
+            }
             run.push((at, c));
         } else {
+            if c.is_whitespace() {
+                if let Some(&last) = run.last() {
+                    bridge_from = Some(last);
+                }
+            } else {
+                bridge_from = None;
+            }
             flush(&mut run, &mut grams);
         }
     }

@@ -238,6 +238,8 @@ fn library() -> (Scratch, Catalogue, Index) {
             ndc: Some("016.2"),
             ..Book::default()
         },
+        // LC word-spaces vernacular titles; patrons type them run together.
+        Book { id: "k16", title: "痘疹 活幼 心法", ..Book::default() },
     ];
     catalogue.upsert(books.iter().map(Book::record).collect(), "facts").unwrap();
     let index = scratch.index();
@@ -278,6 +280,9 @@ fn known_items_come_first() {
         ("新渡戸稲造 武士道", "k10"),
         ("武士道", "k10"),
         ("東京都立図書館の歴史", "k15"),
+        ("痘疹活幼心法", "k16"),
+        ("痘疹 活幼 心法", "k16"),
+        ("\"疹活幼\"", "k16"),
         ("4-00-080131-7", "k8"),
         ("9784591164457", "k3"),
         ("978-4-591-16445-7", "k3"),

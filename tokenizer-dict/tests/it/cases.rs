@@ -163,6 +163,11 @@ const CASES: &[(&str, &str, Expect)] = &[
     ("OE", "人生を変えるメンターと出会う法", Bigram("出会")),
     ("OE", "ぐりとぐら", Bigram("ぐら")),
     ("NJ", "情報検索", NoUnigram),
+    // LC spaces the words of vernacular titles; the bigram across the space is kept.
+    ("LC", "仮屋坂 遺跡 発掘 調查 概報", Bigram("坂遺")),
+    ("LC", "痘疹 活幼 心法", Bigram("疹活")),
+    ("LC", "日本 の 歴史", Bigram("の歴")),
+    ("NJ", "城 下町", Unigram("城")),
     ("NJ", "図書館情報学", Unigram("学")),
     // Whole-text keys for 完全一致 / 前方一致.
     ("OE", "チーズはどこへ消えた？", ExactKey("チーズはどこへ消えた")),
@@ -238,6 +243,30 @@ fn analysis_table() -> Result<(), Box<dyn std::error::Error>> {
         }
     }
     assert!(failures.is_empty(), "{} of {} cases failed:\n{}", failures.len(), CASES.len(), failures.join("\n"));
+    Ok(())
+}
+
+#[test]
+fn spaced_words_have_the_bigrams_of_the_unspaced_text() -> Result<(), Box<dyn std::error::Error>> {
+    let analyzer = JapaneseAnalyzer::new()?;
+    let texts = |text: &str| -> Result<Vec<String>, tokenizer_dict::Error> {
+        let mut grams = analyzer.analyze(text)?.bigrams;
+        grams.sort_by_key(|g| g.start);
+        Ok(grams.into_iter().map(|g| g.text).collect())
+    };
+    for (spaced, unspaced) in [
+        ("仮屋坂 遺跡 発掘 調查 概報", "仮屋坂遺跡発掘調查概報"),
+        ("痘疹　活幼　心法", "痘疹活幼心法"),
+        ("日本 の 歴史", "日本の歴史"),
+    ] {
+        assert_eq!(texts(spaced)?, texts(unspaced)?, "{spaced:?}");
+    }
+    // Only spaces bridge: punctuation and Latin words end the run (a middle dot is
+    // dropped by normalisation, so 東京・大阪 is one run anyway).
+    let grams = texts("東京、大阪 / 地図 map 案内")?;
+    for absent in ["京大", "阪地", "図案"] {
+        assert!(!grams.iter().any(|g| g == absent), "{absent} in {grams:?}");
+    }
     Ok(())
 }
 
