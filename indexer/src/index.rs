@@ -36,7 +36,8 @@ const PAGE: usize = 2_000;
 /// the facet fields contain. An index of another format is never read (its payload says
 /// which it is; indexes from before this marker have none): it is rebuilt.
 /// 3: the holding-branch and availability facets.
-/// 4: bigrams across the spaces between Japanese words (「仮屋坂 遺跡」 has 坂遺).
+/// 4: bigrams across the spaces between Japanese words (「仮屋坂 遺跡」 has 坂遺); no
+/// romaji view of titles and names that have no reading (it repeated their morphemes).
 const FORMAT: u32 = 4;
 
 /// A tenant's search index.

@@ -195,16 +195,22 @@ impl Fields {
         }
         // The order of the values of a field is the order they were added in before the
         // views were pre-tokenised (positions continue from one value to the next).
+        // The romaji view of a text that has no reading (an English title, a Latin name)
+        // would repeat its morpheme view word for word: twice the postings for nothing, as
+        // a romanised query word is looked for in both. Romanisations catalogued as such
+        // (LC's romanised 245, 880 `/(B`, name readings) keep their romaji view.
         for title in &doc.titles {
             let analysis = analyses.get(title);
             for (field, view) in [
                 (self.title_morph, TokenView::Morphemes),
                 (self.title_bigram, TokenView::Bigrams),
                 (self.title_reading, TokenView::ReadingBigrams),
-                (self.title_romaji, TokenView::Romaji),
                 (self.title_exact, TokenView::ExactKey),
             ] {
                 d.add_view(field, &analysis, view);
+            }
+            if analysis.has_romaji() {
+                d.add_view(self.title_romaji, &analysis, TokenView::Romaji);
             }
         }
         for proper in &doc.title_proper {
@@ -229,9 +235,11 @@ impl Fields {
                 (self.author_morph, TokenView::Morphemes),
                 (self.author_bigram, TokenView::Bigrams),
                 (self.author_reading, TokenView::ReadingBigrams),
-                (self.author_romaji, TokenView::Romaji),
             ] {
                 d.add_view(field, &analysis, view);
+            }
+            if analysis.has_romaji() {
+                d.add_view(self.author_romaji, &analysis, TokenView::Romaji);
             }
         }
         for reading in &doc.author_readings {
@@ -269,6 +277,13 @@ impl Fields {
 pub(crate) struct Analysed {
     pub(crate) text: String,
     pub(crate) analysis: Option<Analysis>,
+}
+
+impl Analysed {
+    /// Whether any word of the text has a romanised reading.
+    fn has_romaji(&self) -> bool {
+        self.analysis.as_ref().is_some_and(|a| a.morphemes.iter().any(|m| m.romaji.is_some()))
+    }
 }
 
 /// The analyses of one record's texts: a text met again (the title is indexed through
