@@ -33,6 +33,9 @@ pub struct JapaneseAnalyzer {
     normal: Segmenter,
     decompose: Segmenter,
     instance: u64,
+    /// Whether text that normalises to ASCII skips the dictionary (see [`latin_morphemes`]);
+    /// off with a user dictionary, which may have Latin words of its own.
+    latin_shortcut: bool,
 }
 
 /// Source of [`JapaneseAnalyzer::instance_id`]s.
@@ -129,9 +132,20 @@ impl JapaneseAnalyzer {
     fn build(user: Option<UserDictionary>) -> Result<Self> {
         let system = dictionary::system_dictionary()?;
         let normal = Segmenter::new(Mode::Normal, system.clone(), user.clone());
+        let latin_shortcut = user.is_none();
         let decompose = Segmenter::new(Mode::Decompose(Penalty::default()), system, user);
         let instance = INSTANCES.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        Ok(Self { normal, decompose, instance })
+        Ok(Self { normal, decompose, instance, latin_shortcut })
+    }
+
+    /// The same analyser, but analysing Latin-script text through the dictionary as well,
+    /// as it did before the shortcut for such text existed. The two agree on everything
+    /// but the part of speech of Latin words (see [`JapaneseAnalyzer::analyze`]); this is
+    /// the reference the tests hold the shortcut to.
+    pub fn without_latin_shortcut(mut self) -> Self {
+        self.latin_shortcut = false;
+        self.instance = INSTANCES.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        self
     }
 
     /// A number no other analyser of this process has (clones share it: they analyse
@@ -146,11 +160,24 @@ impl JapaneseAnalyzer {
     }
 
     /// Analyses `text`. Any string is accepted; an empty one gives an empty analysis.
+    ///
+    /// Text that normalises to ASCII (English titles, romanised names: most of a Western
+    /// catalogue) is split into runs of letters and runs of digits without the dictionary,
+    /// which is what lindera makes of it with IPADIC, three times faster. Such words are
+    /// tagged 名詞-固有名詞-組織 (letters) or 名詞-数 (digits); lindera tags a few
+    /// letter words 名詞-一般 by context, e.g. after a bracket.
     pub fn analyze(&self, text: &str) -> Result<Analysis> {
         let normalized = normalize::normalize(text);
         let norm = normalized.as_str();
         let mut morphemes = Vec::new();
         let mut unigrams = Vec::new();
+        if self.latin_shortcut && norm.is_ascii() {
+            latin_morphemes(text, &normalized, &mut morphemes);
+            let (reading, romaji) = whole_reading(&morphemes);
+            let keys = TitleKeys { exact: key(norm), reading: key(&reading) };
+            let normalized = normalized.into_string();
+            return Ok(Analysis { normalized, morphemes, bigrams: Vec::new(), unigrams, reading, romaji, keys });
+        }
         let mut position = 0;
         let tokens = segment(&self.normal, norm)?;
         for mut token in tokens {
@@ -266,6 +293,70 @@ impl JapaneseAnalyzer {
 }
 
 const UNKNOWN: &str = "未知語";
+
+/// The morphemes of a text whose normalised form is ASCII, as lindera finds them with
+/// IPADIC, which has no half-width Latin entries: each run of letters and each run of
+/// digits is one unknown word, anything else is no word. Words joined by a dropped
+/// apostrophe are also emitted part by part, as in [`JapaneseAnalyzer::analyze`]; no
+/// Latin word has compound parts (decompose mode never splits one: checked over the
+/// 1.7 million texts of LC Books All 2016 part 01).
+fn latin_morphemes(original: &str, normalized: &Normalized, morphemes: &mut Vec<Morpheme>) {
+    #[derive(PartialEq)]
+    enum Class {
+        Letter,
+        Digit,
+        Other,
+    }
+    let class = |b: u8| match b {
+        b'a'..=b'z' | b'A'..=b'Z' => Class::Letter,
+        b'0'..=b'9' => Class::Digit,
+        _ => Class::Other,
+    };
+    let norm = normalized.as_str();
+    let bytes = norm.as_bytes();
+    let mut position = 0;
+    let mut start = 0;
+    while start < bytes.len() {
+        let kind = class(bytes[start]);
+        let mut end = start + 1;
+        if kind == Class::Other {
+            start = end;
+            continue;
+        }
+        while end < bytes.len() && class(bytes[end]) == kind {
+            end += 1;
+        }
+        let part_of_speech = if kind == Class::Digit { "名詞-数" } else { "名詞-固有名詞-組織" };
+        let word = |range: Range<usize>, compound_part: bool| {
+            let orig = normalized.original_range(range.clone());
+            Morpheme {
+                surface: original.get(orig.clone()).unwrap_or_default().to_string(),
+                normalized: norm[range].to_string(),
+                reading: None,
+                romaji: None,
+                part_of_speech: part_of_speech.to_string(),
+                start: orig.start,
+                end: orig.end,
+                position,
+                compound_part,
+            }
+        };
+        morphemes.push(word(start..end, false));
+        let mut from = start;
+        let breaks = normalized.word_breaks().iter().copied().filter(|b| (start + 1..end).contains(b));
+        for to in breaks.chain(std::iter::once(end)) {
+            if from == start && to == end {
+                break; // no break inside: the word has no parts
+            }
+            if to > from {
+                morphemes.push(word(from..to, true));
+            }
+            from = to;
+        }
+        position += 1;
+        start = end;
+    }
+}
 
 /// Readings where catalogues disagree with IPADIC's cheapest entry.
 fn preferred_reading(word: &str) -> Option<&'static str> {

@@ -388,3 +388,55 @@ fn opaceval_queries() -> TestResult {
     }
     Ok(())
 }
+
+/// The Latin shortcut (text normalising to ASCII is split without the dictionary) against
+/// the dictionary itself, over every subfield and every whole field of the LC Japanese
+/// subset (romanised titles and names, English notes, subjects, publishers) and inputs
+/// chosen to trip it: both must agree on everything but the part of speech.
+#[test]
+fn latin_shortcut_agrees_with_the_dictionary() -> TestResult {
+    let fast = JapaneseAnalyzer::new()?;
+    let reference = JapaneseAnalyzer::new()?.without_latin_shortcut();
+    let bytes = read_marc("japanese/lc-jpn-subset/lc_booksall_2016_part01_jpn.mrc")?;
+    let mut texts: BTreeSet<String> = [
+        "1Q84",
+        "3rd ed.",
+        "T.-p. wanting",
+        "lover's discourse",
+        "Kanʼyaku Shin'ichi Philosopher’s",
+        "Shaʻʻār, Yaḥyá.",
+        "e-mail (n.y.) [etc.] 1899-1901",
+        "IBM PC/AT",
+        "ＩＴパスポート",
+        "  ",
+        "",
+        "''",
+        "a'b'c",
+    ]
+    .into_iter()
+    .map(String::from)
+    .collect();
+    for record in marc_records(&bytes)? {
+        for field in marc_fields(record)? {
+            let values: Vec<&str> = field.subfields().map(|(_, value)| value).collect();
+            texts.insert(values.join(" "));
+            texts.extend(values.into_iter().map(String::from));
+        }
+    }
+    let mut latin = 0;
+    let mut failures = Vec::new();
+    for text in &texts {
+        let mut shortcut = fast.analyze(text)?;
+        let mut full = reference.analyze(text)?;
+        latin += usize::from(shortcut.normalized.is_ascii());
+        for m in shortcut.morphemes.iter_mut().chain(full.morphemes.iter_mut()) {
+            m.part_of_speech.clear();
+        }
+        if shortcut != full && failures.len() < SHOWN {
+            failures.push(format!("{text:?}:\n  shortcut {shortcut:?}\n  lindera  {full:?}"));
+        }
+    }
+    assert!(latin > 20_000, "only {latin} Latin texts of {}", texts.len());
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+    Ok(())
+}
