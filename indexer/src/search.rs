@@ -198,8 +198,14 @@ pub struct SearchResults {
     pub hits: Vec<Hit>,
     /// Facet counts (empty unless asked for).
     pub facets: FacetCounts,
-    /// For a keyword search that found nothing: a title or name read the same way.
+    /// For a keyword search that found nothing (or only near matches, see `relaxed`): a
+    /// title or name read the same way.
     pub did_you_mean: Option<String>,
+    /// True when no record had every word and these hits are records whose title has
+    /// most of the characters of each long Japanese word (a title typed without the
+    /// words cataloguers put in brackets inside it: 「消費者契約法の制定に向けて」 for
+    /// 「消費者契約法 (仮称) の制定に向けて」).
+    pub relaxed: bool,
 }
 
 /// Boosts of the fields, the design's order: exact title > title phrase > title words >
@@ -227,42 +233,104 @@ impl Index {
         let (query, words) = self.build_query(request)?;
         let filtered = self.with_filters(query, &request.filters);
         let limit = request.limit.max(1);
-        let top = TopDocs::with_limit(limit).and_offset(request.offset);
+        let top = || TopDocs::with_limit(limit).and_offset(request.offset);
         // Equal sort keys are ordered by bib id, so a page follows on from the one before
         // whatever segments the documents are in (a document moves when it is updated).
         let live: Vec<SegmentId> = searcher.segment_readers().iter().map(|s| s.segment_id()).collect();
         self.id_columns.retain(&live);
         let by_id = || (ById(self.id_columns.clone()), Order::Asc);
-        let facets = request.facets.then(|| {
+        if request.facets {
             self.facet_terms.retain(&live);
-            FacetCollector::new(&self.facet_terms)
-        });
+        }
         // Hits, total and facets in one pass over the matching documents.
-        let (total, addresses, facets): Collected = match request.sort {
-            Sort::Relevance => {
-                let top = top.order_by((SortBySimilarityScore, by_id()));
-                let (hits, total, facets) = searcher.search(&filtered, &(top, Count, facets))?;
-                (total, hits.into_iter().map(|((score, _), address)| (score, address)).collect(), facets)
-            }
-            Sort::YearDesc | Sort::YearAsc => {
-                let order = if request.sort == Sort::YearDesc { Order::Desc } else { Order::Asc };
-                let top = top.order_by(((SortByStaticFastValue::<i64>::for_field("year"), order), by_id()));
-                search_unscored(&searcher, &filtered, top, facets)?
-            }
-            Sort::TitleReading => {
-                let top = top.order_by(((SortByString::for_field("title_sort"), Order::Asc), by_id()));
-                search_unscored(&searcher, &filtered, top, facets)?
-            }
+        let collect = |query: &dyn Query| -> Result<Collected> {
+            let top = top();
+            let facets = request.facets.then(|| FacetCollector::new(&self.facet_terms));
+            Ok(match request.sort {
+                Sort::Relevance => {
+                    let top = top.order_by((SortBySimilarityScore, by_id()));
+                    let (hits, total, facets) = searcher.search(query, &(top, Count, facets))?;
+                    (total, hits.into_iter().map(|((score, _), address)| (score, address)).collect(), facets)
+                }
+                Sort::YearDesc | Sort::YearAsc => {
+                    let order = if request.sort == Sort::YearDesc { Order::Desc } else { Order::Asc };
+                    let top = top.order_by(((SortByStaticFastValue::<i64>::for_field("year"), order), by_id()));
+                    search_unscored(&searcher, query, top, facets)?
+                }
+                Sort::TitleReading => {
+                    let top = top.order_by(((SortByString::for_field("title_sort"), Order::Asc), by_id()));
+                    search_unscored(&searcher, query, top, facets)?
+                }
+            })
         };
+        let (mut total, mut addresses, mut facets): Collected = collect(filtered.as_ref())?;
+        let mut relaxed = false;
+        if total == 0
+            && request.mode == MatchMode::Keywords
+            && let Some(loose) = self.relaxed_query(request)?
+        {
+            let loose = self.with_filters(loose, &request.filters);
+            (total, addresses, facets) = collect(loose.as_ref())?;
+            relaxed = total > 0;
+        }
         let hits = if request.limit == 0 { Vec::new() } else { self.hits(&searcher, &addresses, &words)? };
         let facets = facets.unwrap_or_default();
-        let did_you_mean = if total == 0 && request.mode == MatchMode::Keywords && request.filters == Filters::default()
+        // Near matches do not stop the correction: a title typed with a slip
+        // (「…を考えう」) may be both.
+        let did_you_mean = if (total == 0 || relaxed)
+            && request.mode == MatchMode::Keywords
+            && request.filters == Filters::default()
         {
             self.did_you_mean(&request.query)?
         } else {
             None
         };
-        Ok(SearchResults { total, hits, facets, did_you_mean })
+        Ok(SearchResults { total, hits, facets, did_you_mean, relaxed })
+    }
+
+    /// For a keyword query of plain words that found nothing: each long Japanese word
+    /// (four characters or more) as most of its title bigrams rather than all of them in
+    /// order, the other words as they are. `None` when no word is long and Japanese.
+    ///
+    /// Catalogues put words inside a title that patrons leave out (「仮屋坂遺跡 (第 3次)
+    /// 発掘調查概報」, 「[算術問答書] 卷二」); typed without them, the title lacks the
+    /// bigram across the gap (跡発) and the phrase fails. One bigram in five may be
+    /// missing, at least one.
+    fn relaxed_query(&self, request: &SearchRequest) -> Result<Option<Box<dyn Query>>> {
+        let node = match &request.parsed {
+            Some(node) => node.clone(),
+            None => parse_query(&request.query)?,
+        };
+        if !is_plain_words(&node) {
+            return Ok(None);
+        }
+        let mut words = Vec::new();
+        collect_words(&node, &mut words);
+        let mut musts: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+        let mut loosened = false;
+        for word in &words {
+            let grams: Vec<String> = self
+                .view_tokens(TokenView::Bigrams, word)
+                .into_iter()
+                .map(|(_, gram)| gram)
+                .filter(|gram| gram.chars().count() == 2)
+                .collect();
+            if grams.len() >= 3 {
+                let required = grams.len() - (grams.len() / 5).max(1);
+                let clauses: Vec<(Occur, Box<dyn Query>)> = grams
+                    .iter()
+                    .map(|gram| {
+                        let term = self.term(self.fields.title_bigram, gram);
+                        (Occur::Should, Box::new(TermQuery::new(term, IndexRecordOption::WithFreqs)) as Box<dyn Query>)
+                    })
+                    .collect();
+                musts.push((Occur::Must, Box::new(BooleanQuery::with_minimum_required_clauses(clauses, required))));
+                loosened = true;
+            } else {
+                musts.push((Occur::Must, self.word_query(None, word)));
+            }
+        }
+        Ok(loosened.then(|| Box::new(BooleanQuery::new(musts)) as Box<dyn Query>))
     }
 
     /// The tantivy query of a request, and the query's words (for highlighting).

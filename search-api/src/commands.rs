@@ -326,6 +326,9 @@ pub(crate) fn search(
     if let Some(suggestion) = &results.did_you_mean {
         println!("did you mean: {suggestion}");
     }
+    if results.relaxed {
+        println!("no record has every word; near matches:");
+    }
     for (rank, hit) in results.hits.iter().enumerate() {
         let year = hit.year.map(|y| y.to_string()).unwrap_or_default();
         println!(

@@ -240,6 +240,8 @@ fn library() -> (Scratch, Catalogue, Index) {
         },
         // LC word-spaces vernacular titles; patrons type them run together.
         Book { id: "k16", title: "痘疹 活幼 心法", ..Book::default() },
+        // A title with a cataloguer's bracket inside it (LC 00506716).
+        Book { id: "k17", title: "消費者契約法 (仮称) の制定に向けて", ..Book::default() },
     ];
     catalogue.upsert(books.iter().map(Book::record).collect(), "facts").unwrap();
     let index = scratch.index();
@@ -295,6 +297,30 @@ fn known_items_come_first() {
         }
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+#[test]
+fn a_title_typed_without_its_bracketed_words_is_a_near_match() {
+    let (_scratch, catalogue, index) = library();
+    // Every word present: an ordinary search, not a near match.
+    let whole = index.search(&SearchRequest::new("消費者契約法 (仮称) の制定に向けて")).unwrap();
+    assert!(!whole.relaxed);
+    assert_eq!(first(&index, &catalogue, "消費者契約法 (仮称) の制定に向けて").as_deref(), Some("k17"));
+    // Typed as the patron remembers it, without 「(仮称)」: the bigram 法の is missing,
+    // so the phrase finds nothing, and the near match finds the title first.
+    let typed = SearchRequest::new("消費者契約法の制定に向けて");
+    let results = index.search(&typed).unwrap();
+    assert!(results.relaxed, "{results:?}");
+    assert_eq!(ids(&index, &catalogue, &typed).first().map(String::as_str), Some("k17"));
+    // A Latin word must still be there: near matching loosens only long Japanese words.
+    let mixed = index.search(&SearchRequest::new("消費者契約法の制定に向けて zzzqqq")).unwrap();
+    assert_eq!((mixed.total, mixed.relaxed), (0, false));
+    // Words that share too few bigrams with any title find nothing, as before.
+    let unrelated = index.search(&SearchRequest::new("量子色力学の格子計算")).unwrap();
+    assert_eq!((unrelated.total, unrelated.relaxed), (0, false));
+    // Fielded or operator queries are taken as written.
+    let fielded = index.search(&SearchRequest::new("title:消費者契約法の制定に向けて")).unwrap();
+    assert_eq!((fielded.total, fielded.relaxed), (0, false));
 }
 
 #[test]

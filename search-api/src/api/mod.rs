@@ -139,6 +139,7 @@ struct SearchJson {
     hits: Vec<HitJson>,
     facets: indexer::FacetCounts,
     did_you_mean: Option<String>,
+    relaxed: bool,
 }
 
 /// Searches a library and turns the hits into [`HitJson`]s (with availability).
@@ -198,6 +199,7 @@ async fn search(
                 hits,
                 facets: results.facets,
                 did_you_mean: results.did_you_mean,
+                relaxed: results.relaxed,
             })
         })
         .await

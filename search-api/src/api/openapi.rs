@@ -560,12 +560,13 @@ fn public_document() -> Value {
                 },
                 "SearchResults": {
                     "type": "object",
-                    "required": ["total", "page", "per_page", "hits", "facets", "did_you_mean"],
+                    "required": ["total", "page", "per_page", "hits", "facets", "did_you_mean", "relaxed"],
                     "properties": {
                         "total": { "type": "integer" }, "page": { "type": "integer" }, "per_page": { "type": "integer" },
                         "hits": { "type": "array", "items": { "$ref": "#/components/schemas/Hit" } },
                         "facets": { "type": "object", "description": "ndc, lang, material, decade, author, subject; branch (branches holding a copy, labelled with the branch's name) and available (* first: a copy can be borrowed now anywhere; then by branch)", "additionalProperties": { "type": "array", "items": { "$ref": "#/components/schemas/FacetCount" } } },
-                        "did_you_mean": { "type": ["string", "null"] }
+                        "did_you_mean": { "type": ["string", "null"] },
+                        "relaxed": { "type": "boolean", "description": "true when no record had every word: the hits are records whose title has most of the characters of each long Japanese word (a title typed without what is bracketed inside it)" }
                     }
                 },
                 "Suggestion": {

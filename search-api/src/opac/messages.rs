@@ -58,6 +58,11 @@ const MESSAGES: &[(&str, &str, &str)] = &[
         "ことばを減らす、ひらがなで入力する、絞り込みを解除するなどをお試しください。",
         "Try fewer words, hiragana, or removing filters.",
     ),
+    (
+        "results_relaxed",
+        "「{0}」をすべて含む資料はありませんでした。近い資料を表示しています。",
+        "No record has all of “{0}”; these come close.",
+    ),
     ("results_page_empty", "このページには結果がありません。", "There are no results on this page."),
     ("results_first_page", "最初のページへ", "Go to the first page"),
     ("did_you_mean", "もしかして:", "Did you mean:"),

@@ -294,6 +294,8 @@ pub(crate) struct Results {
     pub sorts: Vec<Link>,
     pub paging: Option<Paging>,
     pub did_you_mean: Option<Link>,
+    /// Said above the hits when they are near matches (no record had every word).
+    pub relaxed_text: Option<String>,
     pub none_text: String,
     pub first_page: Option<String>,
 }
@@ -394,15 +396,16 @@ impl Results {
             current: sort == params.sort,
         })
         .collect();
-        let did_you_mean = results.did_you_mean.as_ref().filter(|_| results.total == 0).map(|suggestion| Link {
-            label: suggestion.clone(),
-            url: link(SearchParams { q: suggestion.clone(), filters: Vec::new(), ..params.clone() }.url_with(
-                Some(1),
-                None,
-                None,
-            )),
-            current: false,
-        });
+        let did_you_mean =
+            results.did_you_mean.as_ref().filter(|_| results.total == 0 || results.relaxed).map(|suggestion| Link {
+                label: suggestion.clone(),
+                url: link(SearchParams { q: suggestion.clone(), filters: Vec::new(), ..params.clone() }.url_with(
+                    Some(1),
+                    None,
+                    None,
+                )),
+                current: false,
+            });
         let first_page = (hits.is_empty() && results.total > 0).then(|| link(params.url_with(Some(1), None, None)));
         Results {
             q: params.q.clone(),
@@ -416,6 +419,7 @@ impl Results {
             sorts,
             paging: paging(lang, params, results.total, &link),
             did_you_mean,
+            relaxed_text: results.relaxed.then(|| fill(text(lang, "results_relaxed"), std::slice::from_ref(&params.q))),
             none_text: fill(text(lang, "results_none"), std::slice::from_ref(&params.q)),
             first_page,
         }

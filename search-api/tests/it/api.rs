@@ -52,6 +52,17 @@ async fn search_finds_japanese_records_with_facets_and_paging() {
         assert!(first["availability"][key].is_u64(), "availability lacks {key}");
     }
     assert!(found["facets"]["ndc"].as_array().is_some_and(|a| !a.is_empty()), "no NDC facet: {}", found["facets"]);
+    assert_eq!(found["relaxed"], false, "every hit has 図書館");
+
+    // A title typed with a slip finds no record with every character, so the answer is
+    // the near matches, flagged, with the likely title offered as a correction.
+    let slip = "トポスとしての図書館・読書空間を考えう";
+    let query = serde_urlencoded::to_string([("q", slip)]).unwrap();
+    let (status, _, body) = get(&app, &format!("/api/v1/tosho/search?{query}")).await;
+    assert_eq!(status, StatusCode::OK);
+    let near = json(&body);
+    assert_eq!(near["relaxed"], true, "{near}");
+    assert_eq!(near["hits"][0]["title"], "トポスとしての図書館・読書空間を考える", "{near}");
 
     // The reading in hiragana or katakana finds the records whose title holds 図書館.
     let titled: Vec<&Value> =

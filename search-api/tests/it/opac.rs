@@ -172,6 +172,8 @@ async fn results_have_hits_facets_sorts_and_paging() {
     near.assert_html(StatusCode::OK);
     assert!(near.body.contains("もしかして:"), "{}", near.body);
     assert!(near.body.contains(">トポスとしての図書館・読書空間を考える</a>"));
+    // No title has every character of it: the near matches are shown, and said to be near.
+    assert!(near.body.contains("をすべて含む資料はありませんでした。近い資料を表示しています。"), "{}", near.body);
 
     // Exact-title mode is a form option that reaches the search.
     let exact = get(&app, &format!("/tosho/?q={TOSHOKAN}&mode=exact")).await;
