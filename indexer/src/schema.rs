@@ -41,6 +41,7 @@ pub(crate) struct Fields {
     pub(crate) title_sort: Field,
     pub(crate) title_morph: Field,
     pub(crate) title_bigram: Field,
+    pub(crate) title_lead: Field,
     pub(crate) title_reading: Field,
     pub(crate) title_romaji: Field,
     pub(crate) title_exact: Field,
@@ -61,6 +62,7 @@ pub(crate) struct Fields {
 fn text(view: TokenView, stored: bool) -> TextOptions {
     let record = match view {
         TokenView::ExactKey => IndexRecordOption::WithFreqs,
+        TokenView::BigramLeads => IndexRecordOption::Basic,
         _ => IndexRecordOption::WithFreqsAndPositions,
     };
     let options = TextOptions::default().set_indexing_options(
@@ -91,6 +93,7 @@ impl Fields {
         let title_sort = b.add_text_field("title_sort", FAST);
         let title_morph = b.add_text_field("title_morph", text(TokenView::Morphemes, false));
         let title_bigram = b.add_text_field("title_bigram", text(TokenView::Bigrams, false));
+        let title_lead = b.add_text_field("title_lead", text(TokenView::BigramLeads, false));
         let title_reading = b.add_text_field("title_reading_bigram", text(TokenView::ReadingBigrams, false));
         let title_romaji = b.add_text_field("title_romaji", text(TokenView::Romaji, false));
         let title_exact = b.add_text_field("title_exact", text(TokenView::ExactKey, false));
@@ -125,6 +128,7 @@ impl Fields {
             title_sort,
             title_morph,
             title_bigram,
+            title_lead,
             title_reading,
             title_romaji,
             title_exact,
@@ -204,6 +208,7 @@ impl Fields {
             for (field, view) in [
                 (self.title_morph, TokenView::Morphemes),
                 (self.title_bigram, TokenView::Bigrams),
+                (self.title_lead, TokenView::BigramLeads),
                 (self.title_reading, TokenView::ReadingBigrams),
                 (self.title_exact, TokenView::ExactKey),
             ] {

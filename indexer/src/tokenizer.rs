@@ -26,17 +26,22 @@ pub enum TokenView {
     Romaji,
     /// One token: the whole text's exact key, for 完全一致 and 前方一致.
     ExactKey,
+    /// The first character of each bigram: a kana or kanji that begins a longer word, so
+    /// a one-character query (「城」) finds 城下町 with one term instead of a union of every
+    /// bigram starting with it.
+    BigramLeads,
 }
 
 impl TokenView {
     /// Every view, in a fixed order.
-    pub const ALL: [TokenView; 6] = [
+    pub const ALL: [TokenView; 7] = [
         TokenView::Morphemes,
         TokenView::Bigrams,
         TokenView::Readings,
         TokenView::ReadingBigrams,
         TokenView::Romaji,
         TokenView::ExactKey,
+        TokenView::BigramLeads,
     ];
 
     /// The name the tokenizer is registered under.
@@ -48,6 +53,7 @@ impl TokenView {
             TokenView::ReadingBigrams => "ja_reading_bigram",
             TokenView::Romaji => "ja_romaji",
             TokenView::ExactKey => "ja_exact_key",
+            TokenView::BigramLeads => "ja_bigram_lead",
         }
     }
 }
@@ -226,6 +232,14 @@ pub(crate) fn tokens(analysis: &Analysis, view: TokenView) -> Vec<Token> {
         TokenView::ExactKey => {
             if !analysis.keys.exact.is_empty() {
                 out.push(token(&analysis.keys.exact, 0, 0, 0));
+            }
+        }
+        TokenView::BigramLeads => {
+            // Nothing asks for positions or offsets of this view: the bigram's will do.
+            for (position, gram) in analysis.bigrams.iter().enumerate() {
+                if let Some(first) = gram.text.chars().next() {
+                    out.push(token(first.encode_utf8(&mut [0; 4]), gram.start, gram.end, position));
+                }
             }
         }
     }
