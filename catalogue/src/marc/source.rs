@@ -46,7 +46,7 @@ pub struct SourceRecord<'a> {
 }
 
 /// The records of `data`, lazily for ISO 2709. `Err` only when the format is unknown.
-pub fn records(data: &[u8]) -> Result<Box<dyn Iterator<Item = SourceRecord<'_>> + '_>, String> {
+pub fn records(data: &[u8]) -> Result<Box<dyn Iterator<Item = SourceRecord<'_>> + Send + '_>, String> {
     match detect(data)? {
         Format::Iso2709 => Ok(Box::new(iso2709::split(data).enumerate().map(|(index, raw)| {
             SourceRecord {
