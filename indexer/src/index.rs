@@ -379,14 +379,14 @@ pub(crate) fn document(
         let catalogued = analyses.get(&reading).analysis.as_ref().map(|a| a.keys.exact.clone());
         for key in [Some(title.keys.exact.clone()), Some(title.keys.reading.clone()), catalogued].into_iter().flatten()
         {
-            crate::suggest::push_entry(&mut suggestions, &key, crate::suggest::Kind::Title, &doc.title);
+            crate::suggest::push_entry(&mut suggestions, &key, crate::suggest::Kind::Title);
         }
     }
     for author in doc.authors.iter().take(3) {
         let display = crate::suggest::author_display(author);
         if let Some(analysis) = &analyses.get(&display).analysis {
             for key in [&analysis.keys.exact, &analysis.keys.reading] {
-                crate::suggest::push_entry(&mut suggestions, key, crate::suggest::Kind::Author, &display);
+                crate::suggest::push_entry(&mut suggestions, key, crate::suggest::Kind::Author);
             }
         }
     }

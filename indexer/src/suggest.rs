@@ -1,14 +1,19 @@
 //! Suggestions as you type, and "did you mean" for searches that found nothing.
 //!
-//! Every record contributes entries `KEY \u{1} KIND DISPLAY` to an untokenised field: the
+//! Every record contributes entries `KEY \u{1} KIND` to an untokenised field: the
 //! normalised key and the hiragana reading key of its title and of its first authors. The
 //! term dictionary is then the suggestion index: a prefix of what the patron typed is a
 //! range of terms, and each term's document frequency says how many records stand behind
-//! it. So なつめ finds 夏目漱石 by reading, and 夏目 by writing.
+//! it. So なつめ finds 夏目漱石 by reading, and 夏目 by writing. What is shown is read from
+//! a record behind the term (its title, or the author whose key it is): the terms carry no
+//! display text, which made them three times longer and the term dictionary the slowest
+//! part of writing an index.
 
 use std::collections::HashMap;
 
 use serde::Serialize;
+use tantivy::schema::{IndexRecordOption, Value};
+use tantivy::{DocAddress, DocSet, TERMINATED, TantivyDocument, Term};
 
 use crate::error::{Error, Result};
 use crate::index::Index;
@@ -41,20 +46,26 @@ const SEPARATOR: char = '\u{1}';
 const CORRECTION_SCAN: usize = 20_000;
 const MAX_KEY: usize = 64;
 
-/// Adds an entry for `display` under `key` (skipped if the key is empty or repeated).
-pub(crate) fn push_entry(entries: &mut Vec<String>, key: &str, kind: Kind, display: &str) {
-    let key: String = key.chars().take(MAX_KEY).collect();
-    if key.is_empty() || display.trim().is_empty() {
+/// Adds an entry for a title or name under `key` (skipped if the key is empty or
+/// repeated).
+pub(crate) fn push_entry(entries: &mut Vec<String>, key: &str, kind: Kind) {
+    let key = entry_key(key);
+    if key.is_empty() {
         return;
     }
     let tag = match kind {
         Kind::Title => 't',
         Kind::Author => 'a',
     };
-    let entry = format!("{key}{SEPARATOR}{tag}{}", display.trim());
+    let entry = format!("{key}{SEPARATOR}{tag}");
     if !entries.contains(&entry) {
         entries.push(entry);
     }
+}
+
+/// A key as entries hold it: at most [`MAX_KEY`] characters.
+fn entry_key(key: &str) -> String {
+    key.chars().take(MAX_KEY).collect()
 }
 
 /// A name as suggested: "夏目, 漱石, 1867-1916" -> "夏目漱石"; Latin names keep a space.
@@ -79,21 +90,30 @@ impl Index {
         if hiragana != key {
             keys.push(hiragana);
         }
-        let mut counts: HashMap<(Kind, String), u64> = HashMap::new();
+        let mut candidates: HashMap<String, u64> = HashMap::new();
         for key in &keys {
             for (term, freq) in self.terms_with_prefix(key, 2_000)? {
-                if let Some((kind, display)) = parse_entry(&term) {
-                    let count = counts.entry((kind, display)).or_default();
-                    *count = (*count).max(freq);
-                }
+                let count = candidates.entry(term).or_default();
+                *count = (*count).max(freq);
             }
         }
-        let mut out: Vec<Suggestion> =
-            counts.into_iter().map(|((kind, text), count)| Suggestion { text, kind, count }).collect();
-        out.sort_by(|a, b| {
-            b.count.cmp(&a.count).then(a.text.chars().count().cmp(&b.text.chars().count())).then(a.text.cmp(&b.text))
+        let mut candidates: Vec<(String, u64)> = candidates.into_iter().collect();
+        candidates.sort_by(|(a, a_count), (b, b_count)| {
+            b_count.cmp(a_count).then(a.chars().count().cmp(&b.chars().count())).then(a.cmp(b))
         });
-        out.truncate(limit);
+        // Several keys (writing, reading) may lead to one title: shown once, with the
+        // larger count, in the order of the counts.
+        let mut out: Vec<Suggestion> = Vec::new();
+        for (term, count) in candidates {
+            if out.len() == limit {
+                break;
+            }
+            let Some((kind, _)) = parse_entry(&term) else { continue };
+            let Some(text) = self.entry_display(&term)? else { continue };
+            if !out.iter().any(|s| s.kind == kind && s.text == text) {
+                out.push(Suggestion { text, kind, count });
+            }
+        }
         Ok(out)
     }
 
@@ -102,7 +122,7 @@ impl Index {
     /// 「としょかんのれきし」 typed as 「としょかんのれきsi」 or 「夏目嗽石」 for 夏目漱石.
     pub(crate) fn did_you_mean(&self, query: &str) -> Result<Option<String>> {
         let Ok(analysis) = self.analyzer.analyze(query) else { return Ok(None) };
-        let mut best: Option<(usize, u64, String)> = None;
+        let mut candidates: Vec<(usize, std::cmp::Reverse<u64>, String)> = Vec::new();
         for key in [analysis.keys.exact, analysis.keys.reading] {
             let length = key.chars().count();
             if length < 2 {
@@ -111,18 +131,60 @@ impl Index {
             let allowed = if length >= 8 { 2 } else { 1 };
             let Some(first) = key.chars().next() else { continue };
             for (term, freq) in self.terms_near(&first.to_string(), &key, allowed, CORRECTION_SCAN)? {
-                let Some((_, display)) = parse_entry(&term) else { continue };
                 let Some((term_key, _)) = term.split_once(SEPARATOR) else { continue };
                 let distance = edit_distance(term_key, &key, allowed);
-                let better = best
-                    .as_ref()
-                    .is_none_or(|(d, f, _)| (distance, std::cmp::Reverse(freq)) < (*d, std::cmp::Reverse(*f)));
-                if better && display != query {
-                    best = Some((distance, freq, display));
-                }
+                candidates.push((distance, std::cmp::Reverse(freq), term));
             }
         }
-        Ok(best.map(|(_, _, display)| display))
+        candidates.sort();
+        for (_, _, term) in candidates {
+            if let Some(display) = self.entry_display(&term)?
+                && display != query
+            {
+                return Ok(Some(display));
+            }
+        }
+        Ok(None)
+    }
+
+    /// What an entry stands for, read from the first live record behind it: the title, or
+    /// the one of the first authors whose writing or reading is the entry's key.
+    fn entry_display(&self, entry: &str) -> Result<Option<String>> {
+        let Some((kind, key)) = parse_entry(entry) else { return Ok(None) };
+        let searcher = self.reader.searcher();
+        let term = Term::from_field_text(self.fields.suggest, entry);
+        for (ord, segment) in searcher.segment_readers().iter().enumerate() {
+            let inverted = segment.inverted_index(self.fields.suggest)?;
+            let Some(info) = inverted.get_term_info(&term).map_err(|e| Error::Index(e.to_string()))? else { continue };
+            let mut postings = inverted
+                .read_postings_from_terminfo(&info, IndexRecordOption::Basic)
+                .map_err(|e| Error::Index(e.to_string()))?;
+            let mut doc = postings.doc();
+            while doc != TERMINATED && segment.alive_bitset().is_some_and(|alive| !alive.is_alive(doc)) {
+                doc = postings.advance();
+            }
+            if doc == TERMINATED {
+                continue;
+            }
+            let record: TantivyDocument = searcher.doc(DocAddress::new(ord as u32, doc))?;
+            let texts = |field| record.get_all(field).filter_map(|v| v.as_str().map(str::to_string));
+            let display = match kind {
+                Kind::Title => texts(self.fields.title).next(),
+                Kind::Author => {
+                    let names: Vec<String> = texts(self.fields.author).take(3).map(|a| author_display(&a)).collect();
+                    let keyed = names.iter().find(|name| {
+                        crate::tokenizer::cached_analysis(&self.analyzer, name).is_some_and(|analysis| {
+                            entry_key(&analysis.keys.exact) == key || entry_key(&analysis.keys.reading) == key
+                        })
+                    });
+                    keyed.or(names.first()).cloned()
+                }
+            };
+            if let Some(display) = display.filter(|d| !d.trim().is_empty()) {
+                return Ok(Some(display.trim().to_string()));
+            }
+        }
+        Ok(None)
     }
 
     fn exact_key(&self, text: &str) -> Option<String> {
@@ -230,15 +292,15 @@ fn edit_distance_chars(a: &str, b: &[char], limit: usize) -> usize {
     previous[b.len()]
 }
 
-fn parse_entry(term: &str) -> Option<(Kind, String)> {
-    let (_, rest) = term.split_once(SEPARATOR)?;
-    let mut chars = rest.chars();
-    let kind = match chars.next()? {
-        't' => Kind::Title,
-        'a' => Kind::Author,
+/// The kind of an entry and its key.
+fn parse_entry(term: &str) -> Option<(Kind, &str)> {
+    let (key, tag) = term.split_once(SEPARATOR)?;
+    let kind = match tag {
+        "t" => Kind::Title,
+        "a" => Kind::Author,
         _ => return None,
     };
-    Some((kind, chars.as_str().to_string()))
+    Some((kind, key))
 }
 
 #[cfg(test)]
@@ -264,10 +326,10 @@ mod tests {
     #[test]
     fn entries_round_trip() {
         let mut entries = Vec::new();
-        push_entry(&mut entries, "なつめそうせき", Kind::Author, "夏目漱石");
-        push_entry(&mut entries, "なつめそうせき", Kind::Author, "夏目漱石");
-        push_entry(&mut entries, "", Kind::Title, "x");
+        push_entry(&mut entries, "なつめそうせき", Kind::Author);
+        push_entry(&mut entries, "なつめそうせき", Kind::Author);
+        push_entry(&mut entries, "", Kind::Title);
         assert_eq!(entries.len(), 1);
-        assert_eq!(parse_entry(&entries[0]), Some((Kind::Author, "夏目漱石".to_string())));
+        assert_eq!(parse_entry(&entries[0]), Some((Kind::Author, "なつめそうせき")));
     }
 }
