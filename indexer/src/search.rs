@@ -297,10 +297,7 @@ impl Index {
     /// bigram across the gap (跡発) and the phrase fails. One bigram in five may be
     /// missing, at least one.
     fn relaxed_query(&self, request: &SearchRequest) -> Result<Option<Box<dyn Query>>> {
-        let node = match &request.parsed {
-            Some(node) => node.clone(),
-            None => parse_query(&request.query)?,
-        };
+        let node = request_node(request)?;
         if !is_plain_words(&node) {
             return Ok(None);
         }
@@ -353,10 +350,7 @@ impl Index {
                 Ok((self.node_query(&node)?, vec![request.query.clone()]))
             }
             MatchMode::Keywords => {
-                let node = match &request.parsed {
-                    Some(node) => node.clone(),
-                    None => parse_query(&request.query)?,
-                };
+                let node = request_node(request)?;
                 let mut words = Vec::new();
                 collect_words(&node, &mut words);
                 let mut query = self.node_query(&node)?;
@@ -831,6 +825,14 @@ where
 {
     let (hits, total, facets) = searcher.search(query, &(top, Count, facets))?;
     Ok((total, hits.into_iter().map(|(_, address)| (0.0, address)).collect(), facets))
+}
+
+/// The parsed query of a keyword request (parsed by the caller, or here).
+fn request_node(request: &SearchRequest) -> Result<QueryNode> {
+    match &request.parsed {
+        Some(node) => Ok(node.clone()),
+        None => Ok(parse_query(&request.query)?),
+    }
 }
 
 fn collect_words(node: &QueryNode, out: &mut Vec<String>) {

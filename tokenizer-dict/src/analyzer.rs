@@ -173,18 +173,31 @@ impl JapaneseAnalyzer {
         let mut unigrams = Vec::new();
         if self.latin_shortcut && norm.is_ascii() {
             latin_morphemes(text, &normalized, &mut morphemes);
-            let (reading, romaji) = whole_reading(&morphemes);
-            let keys = TitleKeys { exact: key(norm), reading: key(&reading) };
-            let normalized = normalized.into_string();
-            return Ok(Analysis { normalized, morphemes, bigrams: Vec::new(), unigrams, reading, romaji, keys });
+        } else {
+            self.dictionary_morphemes(text, &normalized, &mut morphemes, &mut unigrams)?;
         }
+        let bigrams = bigrams(&normalized, &mut unigrams);
+        let (reading, romaji) = whole_reading(&morphemes);
+        let keys = TitleKeys { exact: key(norm), reading: key(&reading) };
+        Ok(Analysis { normalized: normalized.into_string(), morphemes, bigrams, unigrams, reading, romaji, keys })
+    }
+
+    /// The morphemes of the normalised text by lindera, with compound parts, and the
+    /// one-character Japanese words as unigrams.
+    fn dictionary_morphemes(
+        &self,
+        text: &str,
+        normalized: &Normalized,
+        morphemes: &mut Vec<Morpheme>,
+        unigrams: &mut Vec<Gram>,
+    ) -> Result<()> {
         let mut position = 0;
-        let tokens = segment(&self.normal, norm)?;
+        let tokens = segment(&self.normal, normalized.as_str())?;
         for mut token in tokens {
             if !token.surface.chars().any(char::is_alphanumeric) {
                 continue; // punctuation and symbols are not words
             }
-            let morpheme = self.morpheme(&mut token, text, &normalized, position);
+            let morpheme = self.morpheme(&mut token, text, normalized, position);
             let char_count = morpheme.normalized.chars().count();
             if char_count == 1 && morpheme.normalized.chars().all(normalize::is_japanese) {
                 unigrams.push(Gram { text: morpheme.normalized.clone(), start: morpheme.start, end: morpheme.end });
@@ -199,19 +212,16 @@ impl JapaneseAnalyzer {
                 let mut from = start_norm;
                 for to in breaks.into_iter().chain(std::iter::once(end_norm)) {
                     let piece = from..to;
-                    self.push_parts(&self.normal, text, &normalized, piece, position, &mut morphemes)?;
+                    self.push_parts(&self.normal, text, normalized, piece, position, morphemes)?;
                     from = to;
                 }
             } else if is_noun && char_count >= 3 {
                 let compound = start_norm..end_norm;
-                self.push_compound_parts(text, &normalized, compound, position, &mut morphemes)?;
+                self.push_compound_parts(text, normalized, compound, position, morphemes)?;
             }
             position += 1;
         }
-        let bigrams = bigrams(&normalized, &mut unigrams);
-        let (reading, romaji) = whole_reading(&morphemes);
-        let keys = TitleKeys { exact: key(norm), reading: key(&reading) };
-        Ok(Analysis { normalized: normalized.into_string(), morphemes, bigrams, unigrams, reading, romaji, keys })
+        Ok(())
     }
 
     /// Splits a compound noun with lindera's decompose mode; emits the parts if it splits.
