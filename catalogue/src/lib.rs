@@ -130,6 +130,7 @@ pub use layout::DataLayout;
 pub use marc::iso2709::SourceEncoding;
 pub use marc::record::{Field, Record, Subfield, Tag, trim_isbd};
 pub use marc::source::{Format, SourceRecord, detect as detect_format, records as read_records};
+pub use marc::{LanguageName, language_name};
 pub use security::{
     ACCESS_LOG_RETENTION_DAYS, AccessEntry, AccessLogs, AccountId, AccountInfo, AuditEvent, AuditHead, AuditLog,
     AuditProblem, AuditProblemKind, Clock, DEMO_USERNAME, DeletionReport, DemoCredentials, Function, FunctionSet,

@@ -192,8 +192,13 @@ impl BibDocument {
                 }
                 "041" => {
                     for code in field.subfield_values('a') {
-                        for chunk in code.as_bytes().chunks(3) {
-                            push_unique(&mut doc.languages, String::from_utf8_lossy(chunk).trim().to_lowercase());
+                        // Old records run codes together (`engjpn`); only codes of the MARC
+                        // list are languages (no `a` or `iar` left by a slip).
+                        for chunk in code.trim().as_bytes().chunks(3) {
+                            let chunk = String::from_utf8_lossy(chunk).to_lowercase();
+                            if catalogue::language_name(&chunk).is_some() {
+                                push_unique(&mut doc.languages, chunk);
+                            }
                         }
                     }
                 }
@@ -250,9 +255,9 @@ impl BibDocument {
             if let Some(lang) = field008
                 .get(35..38)
                 .map(str::trim)
-                .filter(|l| l.len() == 3 && l.bytes().all(|b| b.is_ascii_alphabetic()))
+                .map(str::to_lowercase)
+                .filter(|l| catalogue::language_name(l).is_some())
             {
-                let lang = lang.to_lowercase();
                 doc.languages.retain(|l| *l != lang);
                 doc.languages.insert(0, lang);
             }

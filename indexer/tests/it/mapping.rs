@@ -98,3 +98,42 @@ fn every_fixture_record_maps_without_losing_its_title() {
         );
     }
 }
+
+/// Issue #16 (language facet junk): every language a record is indexed under is a code of
+/// the MARC list, whatever 008 and 041 hold; run-together 041 codes are split.
+#[test]
+fn languages_are_codes_of_the_marc_list() {
+    let mut seen = std::collections::BTreeSet::new();
+    for path in [
+        "japanese/enju-jpmarc/jpmarc_marc21_enju.dat",
+        "japanese/lc-jpn-subset/lc_booksall_2016_part01_jpn.mrc",
+        "western/pymarc-5.4.0/test.dat",
+    ] {
+        for (n, record) in records(path).iter().enumerate() {
+            let doc = BibDocument::from_record(n as u64, record);
+            for lang in &doc.languages {
+                assert!(catalogue::language_name(lang).is_some(), "{path} #{n}: {lang:?}");
+                seen.insert(lang.clone());
+            }
+        }
+    }
+    assert!(seen.contains("jpn") && seen.contains("eng"), "{seen:?}");
+
+    let record = |f041: &str, f008_lang: &str| Record {
+        leader: "00000nam a2200000 i 4500".into(),
+        fields: vec![
+            catalogue::Field::Control {
+                tag: "008".parse().unwrap(),
+                value: format!("{:<35}{f008_lang} d", "990101s1999    ja"),
+            },
+            catalogue::Field::Data {
+                tag: "041".parse().unwrap(),
+                ind1: '0',
+                ind2: ' ',
+                subfields: vec![catalogue::Subfield { code: 'a', value: f041.into() }],
+            },
+        ],
+    };
+    assert_eq!(BibDocument::from_record(1, &record("engjpna", "iar")).languages, ["eng", "jpn"]);
+    assert_eq!(BibDocument::from_record(1, &record("fre", "JPN")).languages, ["jpn", "fre"]);
+}

@@ -347,6 +347,11 @@ const MESSAGES: &[(&str, &str, &str)] = &[
     ("my_overdue", "延滞", "Overdue"),
     ("my_due_jst", "{0}（日本時間）", "{0} (Japan time)"),
     ("my_col_renew", "延長", "Renew"),
+    ("patron_category_adult", "一般", "Adult"),
+    ("patron_category_child", "児童", "Child"),
+    ("patron_category_student", "学生", "Student"),
+    ("patron_category_staff", "職員", "Staff"),
+    ("my_renew_refused", "延長できません", "Cannot be renewed"),
     ("my_renew_button", "延長する", "Renew"),
     ("my_renew_label", "「{0}」を延長する", "Renew “{0}”"),
     ("my_col_pickup", "受取館", "Pickup branch"),
@@ -464,21 +469,6 @@ const MESSAGES: &[(&str, &str, &str)] = &[
     ("password_rule_run", "abcdef や 987654 のような連続は使えません", "it must not be a run like abcdef or 987654"),
     ("password_rule_same", "現在のパスワードと同じです", "it must differ from the current password"),
     // Languages (MARC codes).
-    ("lang_jpn", "日本語", "Japanese"),
-    ("lang_eng", "英語", "English"),
-    ("lang_chi", "中国語", "Chinese"),
-    ("lang_kor", "韓国語・朝鮮語", "Korean"),
-    ("lang_fre", "フランス語", "French"),
-    ("lang_ger", "ドイツ語", "German"),
-    ("lang_spa", "スペイン語", "Spanish"),
-    ("lang_ita", "イタリア語", "Italian"),
-    ("lang_rus", "ロシア語", "Russian"),
-    ("lang_por", "ポルトガル語", "Portuguese"),
-    ("lang_lat", "ラテン語", "Latin"),
-    ("lang_ain", "アイヌ語", "Ainu"),
-    ("lang_mul", "多言語", "Multiple languages"),
-    ("lang_und", "言語不明", "Undetermined"),
-    ("lang_zxx", "言語なし", "No linguistic content"),
     // Material types (indexer's names).
     ("material_book", "図書", "Book"),
     ("material_serial", "雑誌・逐次刊行物", "Serial"),
@@ -555,7 +545,11 @@ pub(crate) fn grouped(n: u64) -> String {
 
 /// The name of a MARC language code, or the code.
 pub(crate) fn language_name(lang: Lang, code: &str) -> String {
-    lookup(lang, &format!("lang_{code}")).map_or_else(|| code.to_owned(), str::to_owned)
+    match (lang, catalogue::language_name(code)) {
+        (Lang::Ja, Some(catalogue::LanguageName { japanese: Some(name), .. })) => name.to_owned(),
+        (_, Some(name)) => name.english.to_owned(),
+        (_, None) => code.to_owned(),
+    }
 }
 
 /// The name of a material type, or its code.
