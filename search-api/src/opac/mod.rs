@@ -109,6 +109,31 @@ impl Request {
     }
 }
 
+/// The answer to a URL that no route serves, for a browser: the OPAC's error page (404),
+/// in the request's language, with a way back to the library when the path names one.
+/// Everything under `/api/` and every client that does not ask for HTML gets the problem
+/// object instead (see `server::not_found`).
+pub(crate) fn not_found_page(state: &AppState, uri: &Uri, headers: &HeaderMap) -> Response {
+    let request = Request::new(uri, uri.query().map(str::to_owned), headers);
+    let library = uri
+        .path()
+        .trim_start_matches('/')
+        .split('/')
+        .next()
+        .and_then(|code| state.library(code).ok())
+        .map(|library| LibraryRef::of(&library));
+    let err = ApiError::new(StatusCode::NOT_FOUND, "not_found", "ページが見つかりません", "no such page");
+    request.error(library.as_ref(), None, err)
+}
+
+/// Whether a client asked for HTML (a browser's `Accept`).
+pub(crate) fn wants_html(headers: &HeaderMap) -> bool {
+    headers
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|accept| accept.split(',').any(|t| t.trim().starts_with("text/html")))
+}
+
 /// `GET /`: the libraries hosted here.
 async fn home(State(state): State<AppState>, uri: Uri, RawQuery(raw): RawQuery, headers: HeaderMap) -> Response {
     #[derive(Serialize)]
@@ -211,15 +236,19 @@ async fn search(
         return request.page(StatusCode::OK, "search.html", &SearchPage { frame, results: None });
     }
     let searching = params.clone();
+    let analyzer = state.analyzer().clone();
     let found = crate::api::searching(move || {
         let (mut results, hits) = run_search(&library, &searching)?;
         crate::holdings::name_branch_facets(&library, &mut results.facets, lang)?;
-        Ok((results, hits))
+        let rubies: Vec<_> =
+            hits.iter().map(|h| crate::ruby::title_ruby(&analyzer, &h.title, &h.title_reading)).collect();
+        Ok((results, hits, rubies))
     })
     .await;
     match found {
-        Ok((results, hits)) => {
-            let results = Results::build(lang, &here, &params, &results, &hits);
+        Ok((results, hits, rubies)) => {
+            let mut results = Results::build(lang, &here, &params, &results, &hits);
+            results.set_ruby(&hits, &rubies);
             let title = format!("{} ({}) - {}", results.heading, grouped(results.total as u64), here.name);
             let frame = request.frame(title, Some(here), Some(form));
             request.page(StatusCode::OK, "search.html", &SearchPage { frame, results: Some(results) })
@@ -266,15 +295,19 @@ async fn record(
         Err((library, err)) => return request.error(library.map(|l| LibraryRef::of(&l)).as_ref(), None, err),
     };
     let here = LibraryRef::of(&library);
+    let analyzer = state.analyzer().clone();
     let view = blocking(move || {
         let bib = library.catalogue.get(id)?.ok_or_else(|| ApiError::no_record(&id.to_string()))?;
-        RecordView::build(&library, &bib)
+        let view = RecordView::build(&library, &bib)?;
+        let ruby = crate::ruby::title_ruby(&analyzer, &view.title, &view.title_reading);
+        Ok((view, ruby))
     })
     .await;
     let lang = request.lang;
     match view {
-        Ok(view) => {
-            let record = RecordPage::build(lang, &here, &view);
+        Ok((view, ruby)) => {
+            let mut record = RecordPage::build(lang, &here, &view);
+            record.set_ruby(&view.title, ruby.as_deref());
             let form = SearchForm::new(lang, &here, &SearchParams::default());
             let frame = request.frame(format!("{} - {}", view.title, here.name), Some(here), Some(form));
             request.page(StatusCode::OK, "record.html", &Page { frame, record })

@@ -334,6 +334,8 @@ pub fn router(state: AppState) -> Router {
         .merge(crate::opensearch::routes())
         .merge(crate::staff::routes(&state))
         .fallback(not_found)
+        // Pages, JSON and assets go out compressed (br or gzip) to clients that accept it.
+        .layer(tower_http::compression::CompressionLayer::new())
         .layer(axum::middleware::from_fn_with_state(state.clone(), limit_body))
         .layer(axum::middleware::from_fn_with_state(state.clone(), observe))
         .with_state(state)
@@ -350,8 +352,12 @@ async fn metrics_text(State(state): State<AppState>) -> Response {
         .into_response()
 }
 
-async fn not_found() -> ApiError {
-    ApiError::new(StatusCode::NOT_FOUND, "not_found", "ページが見つかりません", "no such page")
+/// A URL no route serves: an HTML page for a browser outside the API, else the problem.
+async fn not_found(State(state): State<AppState>, uri: axum::http::Uri, headers: axum::http::HeaderMap) -> Response {
+    if !uri.path().starts_with("/api/") && crate::opac::wants_html(&headers) {
+        return crate::opac::not_found_page(&state, &uri, &headers);
+    }
+    ApiError::new(StatusCode::NOT_FOUND, "not_found", "ページが見つかりません", "no such page").into_response()
 }
 
 /// Bounds every request body: [`BODY_LIMIT`], or the import limit on the import route.

@@ -233,8 +233,11 @@ async fn record_page_shows_every_field_holdings_marc_and_a_hold_button() {
     let page = get(&app, &format!("/tosho/records/{id}")).await;
     page.assert_html(StatusCode::OK);
     let body = &page.body;
-    assert!(body.contains("<h1 id=\"record-title\" class=\"record__title\"><ruby>"), "{body}");
-    assert!(body.contains("<rt>"));
+    let h1 =
+        body.split("<h1 id=\"record-title\" class=\"record__title\">").nth(1).and_then(|h| h.split("</h1>").next());
+    let h1 = h1.unwrap_or_else(|| panic!("no title heading: {body}"));
+    // Ruby over the kanji of the title, from the catalogued reading (issue #16).
+    assert!(h1.contains("<ruby>") && h1.contains("<rt>"), "{h1}");
     for label in [
         "タイトルのよみ",
         "著者",
@@ -392,4 +395,53 @@ async fn libraries_redirects_and_assets() {
     assert_eq!(js.header(header::CONTENT_TYPE), "text/javascript; charset=utf-8");
     assert!(js.body.contains("combobox"));
     assert_eq!(get(&app, "/static/nope.js").await.status, StatusCode::NOT_FOUND);
+}
+
+/// Issue #16 (HTML errors): a browser that follows a wrong link gets the OPAC's error page,
+/// in its language and with the library's search form; the API and clients that do not ask
+/// for HTML still get the problem object.
+#[tokio::test]
+async fn a_url_no_route_serves_is_a_page_for_browsers_and_a_problem_for_the_api() {
+    let data = TestData::new("opac-not-found");
+    let app = app(&data);
+    let browser = [("accept", "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8")];
+    for uri in ["/tosho/my/account", "/tosho/nonexistent", "/no-such-library/x"] {
+        let page = get_with(&app, uri, &browser).await;
+        page.assert_html(StatusCode::NOT_FOUND);
+        assert!(page.body.contains("ページが見つかりません"), "{uri}: {}", page.body);
+    }
+    let page = get_with(&app, "/tosho/nonexistent?lang=en", &browser).await;
+    page.assert_html(StatusCode::NOT_FOUND);
+    assert!(page.body.contains("Page not found"), "{}", page.body);
+    assert!(page.body.contains("栞市立図書館"), "the library's frame: {}", page.body);
+
+    for (uri, headers) in [("/api/v1/tosho/nonexistent", &browser[..]), ("/tosho/nonexistent", &[][..])] {
+        let page = get_with(&app, uri, headers).await;
+        assert_eq!(page.status, StatusCode::NOT_FOUND);
+        assert_eq!(page.header(header::CONTENT_TYPE), "application/problem+json", "{uri}");
+        let json: serde_json::Value = serde_json::from_str(&page.body).unwrap();
+        assert_eq!(json["code"], "not_found");
+    }
+}
+
+/// Issue #16: pages, JSON and assets are compressed for clients that accept it, and only
+/// for them.
+#[tokio::test]
+async fn answers_are_compressed_when_the_client_accepts_it() {
+    let data = TestData::new("opac-compression");
+    let app = app(&data);
+    let page = get(&app, "/tosho/").await;
+    let script = page.body.split("<script src=\"").nth(1).and_then(|s| s.split('"').next()).unwrap().to_owned();
+    let script = script.replace("&#x2f;", "/");
+    for uri in ["/tosho/?q=%E6%9C%AC", "/api/v1/tosho/search?q=%E6%9C%AC", script.as_str()] {
+        for (accept, expected) in [("br", "br"), ("gzip", "gzip"), ("identity", "")] {
+            let request = Request::get(uri).header(header::ACCEPT_ENCODING, accept).body(Body::empty()).unwrap();
+            let response = app.clone().oneshot(request).await.unwrap();
+            assert_eq!(response.status(), StatusCode::OK, "{uri}");
+            let encoding = response.headers().get(header::CONTENT_ENCODING).and_then(|v| v.to_str().ok());
+            assert_eq!(encoding.unwrap_or(""), expected, "{uri} with {accept}");
+            let body = response.into_body().collect().await.unwrap().to_bytes();
+            assert!(body.len() > 20, "{uri}: a body");
+        }
+    }
 }
