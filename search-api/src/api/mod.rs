@@ -125,8 +125,12 @@ pub(crate) struct HitJson {
     pub ndc: Vec<String>,
     /// Items and holds.
     pub availability: AvailabilityJson,
-    /// Byte ranges of `title` matching the query.
+    /// Byte ranges (UTF-8, end exclusive) of `title` matching the query, for Rust, Go or
+    /// Python bytes.
     pub highlights: Vec<(usize, usize)>,
+    /// The same ranges in UTF-16 code units, as JavaScript's `String.prototype.slice`
+    /// counts (a widget's offsets).
+    pub highlights_utf16: Vec<(usize, usize)>,
     /// The record's API URL.
     pub url: String,
 }
@@ -171,8 +175,16 @@ fn hit_json(library: &Library, hit: &indexer::Hit) -> Result<HitJson, ApiError> 
             holds: availability.holds,
         },
         highlights: hit.highlights.clone(),
+        highlights_utf16: utf16_ranges(&hit.title, &hit.highlights),
         url: format!("/api/v1/{}/records/{}", library.tenant.code, hit.id),
     })
+}
+
+/// Byte ranges of `text` as UTF-16 code-unit ranges (a range that does not fall on
+/// character boundaries is left out rather than guessed).
+fn utf16_ranges(text: &str, ranges: &[(usize, usize)]) -> Vec<(usize, usize)> {
+    let units = |end: usize| text.get(..end).map(|prefix| prefix.encode_utf16().count());
+    ranges.iter().filter_map(|&(start, end)| Some((units(start)?, units(end)?))).collect()
 }
 
 async fn search(

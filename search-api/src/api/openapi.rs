@@ -540,7 +540,7 @@ fn public_document() -> Value {
                 },
                 "Hit": {
                     "type": "object",
-                    "required": ["id", "control_number", "title", "title_reading", "authors", "publisher", "year", "isbn", "ndc", "availability", "highlights", "url"],
+                    "required": ["id", "control_number", "title", "title_reading", "authors", "publisher", "year", "isbn", "ndc", "availability", "highlights", "highlights_utf16", "url"],
                     "properties": {
                         "id": { "type": "integer" }, "control_number": { "type": "string" },
                         "title": { "type": "string" }, "title_reading": { "type": "string" },
@@ -550,7 +550,8 @@ fn public_document() -> Value {
                         "isbn": { "type": "array", "items": { "type": "string" } },
                         "ndc": { "type": "array", "items": { "type": "string" } },
                         "availability": { "$ref": "#/components/schemas/Availability" },
-                        "highlights": { "type": "array", "items": { "type": "array", "items": { "type": "integer" }, "minItems": 2, "maxItems": 2 } },
+                        "highlights": { "description": "Ranges [start, end) of `title` that match the query, in UTF-8 bytes.", "type": "array", "items": { "type": "array", "items": { "type": "integer" }, "minItems": 2, "maxItems": 2 } },
+                        "highlights_utf16": { "description": "The same ranges in UTF-16 code units, as JavaScript strings count (String.prototype.slice).", "type": "array", "items": { "type": "array", "items": { "type": "integer" }, "minItems": 2, "maxItems": 2 } },
                         "url": { "type": "string" }
                     }
                 },

@@ -267,3 +267,31 @@ async fn suggestions_health_metrics_openapi_and_cors() {
     assert_eq!(response.headers().get("access-control-allow-origin").unwrap(), "*");
     assert_eq!(response.headers().get("x-content-type-options").unwrap(), "nosniff");
 }
+
+/// Issue #16 (highlights for JavaScript): each hit's highlight ranges come as UTF-8 bytes
+/// and as UTF-16 code units, and both cut the same text out of the title.
+#[tokio::test]
+async fn highlights_come_in_bytes_and_in_utf16_units() {
+    let data = TestData::new("api-highlights");
+    let app = app(&data);
+    let (status, _, body) = get(&app, "/api/v1/tosho/search?q=%E5%9B%B3%E6%9B%B8%E9%A4%A8").await;
+    assert_eq!(status, StatusCode::OK);
+    let found = json(&body);
+    let mut checked = 0;
+    for hit in found["hits"].as_array().unwrap() {
+        let title = hit["title"].as_str().unwrap();
+        let utf16: Vec<u16> = title.encode_utf16().collect();
+        let bytes = hit["highlights"].as_array().unwrap();
+        let units = hit["highlights_utf16"].as_array().unwrap();
+        assert_eq!(bytes.len(), units.len(), "{hit}");
+        for (b, u) in bytes.iter().zip(units) {
+            let (bs, be) = (b[0].as_u64().unwrap() as usize, b[1].as_u64().unwrap() as usize);
+            let (us, ue) = (u[0].as_u64().unwrap() as usize, u[1].as_u64().unwrap() as usize);
+            let by_bytes = &title[bs..be];
+            let by_units = String::from_utf16(&utf16[us..ue]).unwrap();
+            assert_eq!(by_bytes, by_units, "{title}");
+            checked += 1;
+        }
+    }
+    assert!(checked > 0, "図書館 is highlighted in some title: {found}");
+}
