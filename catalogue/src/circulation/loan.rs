@@ -183,6 +183,26 @@ impl Catalogue {
         Ok(loan)
     }
 
+    /// What renewing each of the patron's loans would answer now, by barcode, without
+    /// renewing any: `None` where [`renew`](Catalogue::renew) would succeed, else its
+    /// refusal. Pages use it to offer 延長 only where renewing is allowed. The renewals are
+    /// tried in one write transaction that is then aborted, so the answer is exactly the
+    /// rules' and nothing is written.
+    pub fn renewal_refusals(&self, patron_id: u64, now: Timestamp) -> Result<Vec<(String, Option<Error>)>> {
+        let txn = self.db.begin_write()?;
+        let mut out = Vec::new();
+        for (_, item) in loans_of_patron_in(&txn, patron_id)? {
+            let refusal = match renew_in(&txn, &item.barcode, None, now) {
+                Ok(_) => None,
+                Err(err) if err.kind() == crate::ErrorKind::Fault => return Err(err),
+                Err(err) => Some(err),
+            };
+            out.push((item.barcode, refusal));
+        }
+        txn.abort()?;
+        Ok(out)
+    }
+
     /// The patron's loans, by item id.
     pub fn loans_of_patron(&self, patron_id: u64) -> Result<Vec<Loan>> {
         let txn = self.db.begin_read()?;

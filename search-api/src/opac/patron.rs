@@ -450,6 +450,8 @@ struct MyLoan {
     loan: LoanView,
     url: String,
     due_text: String,
+    /// Why 延長 would be refused now (then no button is offered), in the page's language.
+    renew_refused: Option<String>,
 }
 
 /// A hold as the patron's page shows it.
@@ -496,10 +498,18 @@ async fn my_page(
         let (loans, holds) = crate::circulation::loans_and_holds(&catalogue, &patron, now)?;
         let names: Vec<(String, String, String)> =
             catalogue.branches()?.into_iter().map(|b| (b.code, b.name_ja, b.name_en)).collect();
-        Ok((loans, holds, names))
+        let refusals: Vec<(String, String)> = catalogue
+            .renewal_refusals(patron.id, now)?
+            .into_iter()
+            .filter_map(|(barcode, refusal)| {
+                let refusal = crate::circulation::circulation_error(refusal?).in_lang(lang);
+                Some((barcode, refusal.message().to_owned()))
+            })
+            .collect();
+        Ok((loans, holds, names, refusals))
     })
     .await;
-    let (loans, holds, names) = match lists {
+    let (loans, holds, names, refusals) = match lists {
         Ok(lists) => lists,
         Err(err) => return ctx.error(Some(library), err),
     };
@@ -521,6 +531,7 @@ async fn my_page(
             .map(|loan| MyLoan {
                 url: format!("/{code}/records/{}", loan.bib_id),
                 due_text: fill(ctx.t("my_due_jst"), &[loan.due.to_string()]),
+                renew_refused: refusals.iter().find(|(b, _)| *b == loan.item_barcode).map(|(_, m)| m.clone()),
                 loan,
             })
             .collect(),

@@ -540,6 +540,7 @@ async fn patron_login_loans_renewal_and_holds() {
     assert_eq!(my.status, StatusCode::OK, "{}", my.body);
     assert!(my.body.contains("2026-04-15（日本時間）"), "{}", my.body);
     assert_eq!(my.headers.get(header::CACHE_CONTROL).unwrap(), "no-store");
+    assert!(my.body.contains("延長する</button>") && !my.body.contains("延長できません"), "{}", my.body);
     let csrf = my.csrf_field();
     let forged = send(app, form("/tosho/my/renew", &me, None, &[("item", "B1")])).await;
     assert_eq!(forged.status, StatusCode::FORBIDDEN);
@@ -549,6 +550,10 @@ async fn patron_login_loans_renewal_and_holds() {
     assert_eq!((renewed.status, renewed.location()), (StatusCode::SEE_OTHER, "/tosho/my/?done=renewed"));
     let my = send(app, page("/tosho/my/?done=renewed", &me)).await;
     assert!(my.body.contains("延長しました") && my.body.contains("<td>1</td>"), "{}", my.body);
+    // Issue #16: the rule allows one renewal, so 延長する is no longer offered, and the page
+    // says why instead.
+    assert!(!my.body.contains("延長する</button>"), "{}", my.body);
+    assert!(my.body.contains("延長できません"), "{}", my.body);
 
     // The record page's 予約する button: to the hold form, then the hold.
     let button = send(app, form("/tosho/records/2/hold", &me, None, &[])).await;
