@@ -178,6 +178,12 @@
   function start() {
     var forms = document.querySelectorAll("form[data-suggest]");
     for (var i = 0; i < forms.length; i++) init(forms[i]);
+    // On a phone the facets sit above the results as a closed 絞り込み toggle; without
+    // this script (or on a wide screen) they stay open.
+    if (window.matchMedia && window.matchMedia("(max-width: 51.99em)").matches) {
+      var facets = document.querySelectorAll("details.facets__details");
+      for (var j = 0; j < facets.length; j++) facets[j].removeAttribute("open");
+    }
   }
 
   if (document.readyState === "loading") {

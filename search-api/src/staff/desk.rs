@@ -404,6 +404,9 @@ async fn patron_page(
         csrf: String,
         card: String,
         patron: Option<PatronView>,
+        /// The patron's category and home branch by name, not code (issue #16).
+        category_name: String,
+        home_branch_name: String,
         branches: Vec<Choice>,
         message: Option<String>,
         done: Option<String>,
@@ -435,9 +438,19 @@ async fn patron_page(
         Ok(b) => b,
         Err(err) => return ctx.error(Some(&staff.library), err),
     };
+    let home_branch_name = branches.iter().find(|b| b.value == home).map_or(home.clone(), |b| b.label.clone());
+    let category_name = match patron.as_ref().map(|p| p.category) {
+        Some("adult") => ctx.t("patron_category_adult").to_owned(),
+        Some("child") => ctx.t("patron_category_child").to_owned(),
+        Some("student") => ctx.t("patron_category_student").to_owned(),
+        Some("staff") => ctx.t("patron_category_staff").to_owned(),
+        other => other.unwrap_or_default().to_owned(),
+    };
     let tenant = staff.tenant();
     let context = PatronPage {
         frame: ctx.frame(ctx.t("desk_patron_title"), Some(&staff.library)),
+        category_name,
+        home_branch_name,
         action: format!("/{tenant}/staff/patron"),
         hold_action: format!("/{tenant}/staff/patron/holds"),
         cancel_action: format!("/{tenant}/staff/patron/holds/cancel"),
