@@ -26,6 +26,7 @@ mod opac;
 mod opensearch;
 mod params;
 mod record;
+mod ruby;
 mod server;
 mod sru;
 mod staff;

@@ -20,12 +20,14 @@
 mod analyzer;
 mod dictionary;
 mod error;
+mod furigana;
 mod kana;
 mod normalize;
 mod variants;
 
 pub use analyzer::{Analysis, Gram, JapaneseAnalyzer, Morpheme, TitleKeys};
 pub use error::{Error, Result};
+pub use furigana::RubySegment;
 pub use kana::{Romaji, is_hiragana, is_katakana, romanize, to_hiragana};
 pub use normalize::{Normalized, normalize};
 pub use variants::{standard_form as standard_kanji, variant_count};

@@ -181,21 +181,37 @@ pub(crate) fn parts(title: &str, ranges: &[(usize, usize)]) -> Vec<Part> {
     out
 }
 
-fn needs_reading(c: char) -> bool {
-    matches!(c,
-        '\u{3400}'..='\u{4DBF}' | '\u{4E00}'..='\u{9FFF}' | '\u{F900}'..='\u{FAFF}' | '\u{20000}'..='\u{3134F}'
-        | '々' | '〆' | '\u{30A1}'..='\u{30FA}' | '\u{FF66}'..='\u{FF9D}')
+/// A piece of a title with the reading shown over it (ruby over kanji only), cut further
+/// at the highlighted ranges.
+#[derive(Debug, Serialize)]
+pub(crate) struct RubyPiece {
+    pub parts: Vec<Part>,
+    pub reading: Option<String>,
 }
 
-/// The reading to show over a title as ruby: only when the title has kanji or katakana
-/// and the reading says something the title does not.
-pub(crate) fn ruby_reading(title: &str, reading: &str) -> Option<String> {
-    let reading = reading.trim();
-    if reading.is_empty() || !title.chars().any(needs_reading) {
-        return None;
+/// `title` as ruby pieces: one per segment of `ruby` (the whole title without a reading
+/// when there is none), each cut at the highlighted byte `ranges`.
+pub(crate) fn ruby_pieces(
+    title: &str,
+    ranges: &[(usize, usize)],
+    ruby: Option<&[tokenizer_dict::RubySegment]>,
+) -> Vec<RubyPiece> {
+    let Some(ruby) = ruby.filter(|r| r.iter().map(|s| s.text.len()).sum::<usize>() == title.len()) else {
+        return vec![RubyPiece { parts: parts(title, ranges), reading: None }];
+    };
+    let mut out = Vec::new();
+    let mut at = 0;
+    for segment in ruby {
+        let (start, end) = (at, at + segment.text.len());
+        at = end;
+        let inside: Vec<(usize, usize)> = ranges
+            .iter()
+            .filter(|&&(s, e)| s < end && e > start)
+            .map(|&(s, e)| (s.max(start) - start, e.min(end) - start))
+            .collect();
+        out.push(RubyPiece { parts: parts(&segment.text, &inside), reading: segment.reading.clone() });
     }
-    let squash = |s: &str| s.chars().filter(|c| !c.is_whitespace()).collect::<String>();
-    (squash(&tokenizer_dict::to_hiragana(title)) != squash(reading)).then(|| reading.to_owned())
+    out
 }
 
 /// An availability summary and a class for its colour.
@@ -226,8 +242,7 @@ pub(crate) fn availability(lang: Lang, available: u32, total: u32, holds: u32) -
 pub(crate) struct HitView {
     pub number: usize,
     pub url: String,
-    pub title: Vec<Part>,
-    pub reading: Option<String>,
+    pub title: Vec<RubyPiece>,
     pub authors: Vec<String>,
     pub publisher: Option<String>,
     pub year: Option<i64>,
@@ -331,6 +346,13 @@ fn filter_value_label(lang: Lang, key: &str, value: &str) -> String {
 }
 
 impl Results {
+    /// Puts ruby over the hits' titles: `rubies[i]` is the ruby of `hits[i]`'s title.
+    pub(crate) fn set_ruby(&mut self, hits: &[HitJson], rubies: &[Option<Vec<tokenizer_dict::RubySegment>>]) {
+        for ((view, hit), ruby) in self.hits.iter_mut().zip(hits).zip(rubies) {
+            view.title = ruby_pieces(&hit.title, &hit.highlights, ruby.as_deref());
+        }
+    }
+
     /// The results of `params` on the page of `library`.
     pub(crate) fn build(
         lang: Lang,
@@ -347,8 +369,7 @@ impl Results {
             .map(|(i, hit)| HitView {
                 number: first + i + 1,
                 url: format!("{}records/{}", library.home, hit.id),
-                title: parts(&hit.title, &hit.highlights),
-                reading: ruby_reading(&hit.title, &hit.title_reading),
+                title: ruby_pieces(&hit.title, &hit.highlights, None),
                 authors: hit.authors.clone(),
                 publisher: hit.publisher.clone(),
                 year: hit.year,
@@ -564,8 +585,7 @@ pub(crate) struct MarcRow {
 #[derive(Debug, Serialize)]
 pub(crate) struct RecordPage {
     pub id: u64,
-    pub title: Vec<Part>,
-    pub reading: Option<String>,
+    pub title: Vec<RubyPiece>,
     pub authors: Vec<String>,
     pub rows: Vec<Row>,
     pub availability: AvailabilityView,
@@ -594,6 +614,11 @@ pub(crate) fn jst(seconds: i64) -> String {
 }
 
 impl RecordPage {
+    /// Puts ruby over the record's title.
+    pub(crate) fn set_ruby(&mut self, title: &str, ruby: Option<&[tokenizer_dict::RubySegment]>) {
+        self.title = ruby_pieces(title, &[], ruby);
+    }
+
     pub(crate) fn build(lang: Lang, library: &LibraryRef, view: &RecordView) -> RecordPage {
         let plain = |values: &[String]| -> Vec<Cell> {
             values.iter().map(|v| Cell { text: v.clone(), url: None, note: None }).collect()
@@ -699,8 +724,7 @@ impl RecordPage {
         let api = format!("/api/v1/{}/records/{}", library.code, view.id);
         RecordPage {
             id: view.id,
-            title: parts(&view.title, &[]),
-            reading: ruby_reading(&view.title, &view.title_reading),
+            title: ruby_pieces(&view.title, &[], None),
             authors: view.authors.clone(),
             rows,
             availability: availability(lang, a.available, a.total, a.holds),
@@ -736,12 +760,26 @@ mod tests {
     }
 
     #[test]
-    fn ruby_only_when_the_reading_adds_something() {
-        assert_eq!(ruby_reading("図書館", "としょかん").as_deref(), Some("としょかん"));
-        assert_eq!(ruby_reading("トショカン", "としょかん"), None);
-        assert_eq!(ruby_reading("としょかん", "としょかん"), None);
-        assert_eq!(ruby_reading("Library science", "library science"), None);
-        assert_eq!(ruby_reading("図書館", " "), None);
+    fn ruby_pieces_keep_the_highlights_inside_each_reading() {
+        let ruby = [("図書館", Some("としょかん")), ("の", None), ("歴史", Some("れきし"))].map(|(text, reading)| {
+            tokenizer_dict::RubySegment { text: text.to_owned(), reading: reading.map(str::to_owned) }
+        });
+        // 書館の (bytes 3..12) is highlighted across two pieces.
+        let pieces = ruby_pieces("図書館の歴史", &[(3, 12)], Some(&ruby));
+        let shown: Vec<(Option<&str>, Vec<(&str, bool)>)> = pieces
+            .iter()
+            .map(|p| (p.reading.as_deref(), p.parts.iter().map(|x| (x.text.as_str(), x.mark)).collect()))
+            .collect();
+        assert_eq!(
+            shown,
+            [
+                (Some("としょかん"), vec![("図", false), ("書館", true)]),
+                (None, vec![("の", true)]),
+                (Some("れきし"), vec![("歴史", false)]),
+            ]
+        );
+        // A ruby that is not of this title is not used.
+        assert_eq!(ruby_pieces("別の本", &[], Some(&ruby))[0].reading, None);
     }
 
     #[test]
