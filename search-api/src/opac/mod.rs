@@ -448,7 +448,12 @@ mod tests {
                 ["1 of 2 available · 3 holds", "Central", "On loan", "(General works)", "(generated)", "Japanese"],
             ),
         ] {
-            let record = RecordPage::build(lang, &library, &view());
+            let mut record = RecordPage::build(lang, &library, &view());
+            let ruby =
+                [("図書館", Some("としょかん")), ("の", None), ("歴史", Some("れきし"))].map(|(text, reading)| {
+                    tokenizer_dict::RubySegment { text: text.to_owned(), reading: reading.map(str::to_owned) }
+                });
+            record.set_ruby("図書館の歴史", Some(&ruby));
             let frame = Frame::new(lang, "x".into(), "/tosho/records/7", None, Some(library.clone()), None);
             let html = render("record.html", &Page { frame, record }).unwrap();
             for text in expect {
@@ -457,7 +462,11 @@ mod tests {
             assert!(html.contains("<time datetime=\"2026-12-01\">2026-12-01</time>"));
             assert!(html.contains("class=\"status status--on_loan\""));
             assert!(html.contains("<th scope=\"row\">245</th><td>0#</td>"));
-            assert!(html.contains("<ruby>図書館の歴史<rt>としょかん の れきし</rt></ruby>"));
+            // Each reading over its own kanji (issue #16).
+            assert!(
+                html.contains("<ruby>図書館<rt>としょかん</rt></ruby>の<ruby>歴史<rt>れきし</rt></ruby>"),
+                "{html}"
+            );
         }
     }
 }

@@ -766,7 +766,8 @@ mod tests {
         });
         // 書館の (bytes 3..12) is highlighted across two pieces.
         let pieces = ruby_pieces("図書館の歴史", &[(3, 12)], Some(&ruby));
-        let shown: Vec<(Option<&str>, Vec<(&str, bool)>)> = pieces
+        type Shown<'a> = (Option<&'a str>, Vec<(&'a str, bool)>);
+        let shown: Vec<Shown<'_>> = pieces
             .iter()
             .map(|p| (p.reading.as_deref(), p.parts.iter().map(|x| (x.text.as_str(), x.mark)).collect()))
             .collect();
