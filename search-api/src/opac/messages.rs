@@ -297,6 +297,8 @@ const MESSAGES: &[(&str, &str, &str)] = &[
     ("desk_hold_button", "予約する", "Place hold"),
     ("desk_hold_cancel", "取消", "Cancel"),
     ("desk_hold_cancel_label", "予約 {0} を取り消す", "Cancel hold {0}"),
+    // The button's visible text is part of its accessible name (WCAG 2.5.3).
+    ("desk_hold_cancel_button", "取り消す", "Cancel"),
     ("desk_hold_placed", "予約を受け付けました。", "The hold was placed."),
     ("desk_hold_cancelled", "予約を取り消しました。", "The hold was cancelled."),
     ("desk_shelf_empty", "取置中の予約はありません。", "No holds are waiting on this shelf."),

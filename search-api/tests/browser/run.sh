@@ -43,6 +43,8 @@ if [ -n "${SHIORI_URL:-}" ]; then
   if [ -n "${SHIORI_CREDENTIALS:-}" ]; then
     echo "== chromium: the circulation desk of $SHIORI_URL"
     CHROMIUM="$chromium" node "$here/desk.spec.mjs"
+    echo "== chromium: マイページ, the staff patron page and phone layouts of $SHIORI_URL"
+    CHROMIUM="$chromium" node "$here/patron.spec.mjs"
   fi
   exit 0
 fi
@@ -108,6 +110,9 @@ SHIORI_URL="$url/tosho/" CHROMIUM="$chromium" node "$here/opac.spec.mjs" || stat
 echo "== chromium: the circulation desk of the demo library"
 SHIORI_URL="$url/demo/" SHIORI_CREDENTIALS="$data/demo-credentials.json" CHROMIUM="$chromium" \
   node "$here/desk.spec.mjs" || status=$?
+echo "== chromium: マイページ, the staff patron page and phone layouts of the demo library"
+SHIORI_URL="$url/demo/" SHIORI_CREDENTIALS="$data/demo-credentials.json" CHROMIUM="$chromium" \
+  node "$here/patron.spec.mjs" || status=$?
 if [ "$status" -ne 0 ]; then
   echo "== server log" >&2
   tail -n 40 "$log" >&2
