@@ -39,6 +39,9 @@ pub struct BibDocument {
     pub subjects: Vec<String>,
     /// Series: 490 $a, 800-830 $a $t.
     pub series: Vec<String>,
+    /// The volumes the record is, as one form ("2", "下"): 245 $n, 490 $v, 800-830 $v and
+    /// their 880s (see `volume.rs`).
+    pub volumes: Vec<String>,
     /// Publisher: 260/264 $b.
     pub publishers: Vec<String>,
     /// Notes and contents: 500 $a, 505 $a $t, 520 $a.
@@ -244,6 +247,24 @@ impl BibDocument {
                     }
                 }
                 _ => {}
+            }
+        }
+        for field in &record.fields {
+            let tag = field.tag();
+            let linked = if tag.as_str() == "880" {
+                field.subfield_values('6').next().and_then(|link| link.get(..3))
+            } else {
+                Some(tag.as_str())
+            };
+            let code = match linked {
+                Some("245") => 'n',
+                Some("490" | "800" | "810" | "811" | "830") => 'v',
+                _ => continue,
+            };
+            for designation in field.subfield_values(code) {
+                if let Some(volume) = crate::volume::catalogued(designation) {
+                    push_unique(&mut doc.volumes, volume);
+                }
             }
         }
         if let Some(field008) = record.control_value("008") {

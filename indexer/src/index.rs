@@ -43,7 +43,9 @@ const PAGE: usize = 2_000;
 /// 4: bigrams across the spaces between Japanese words (「仮屋坂 遺跡」 has 坂遺); no
 /// romaji view of titles and names that have no reading (it repeated their morphemes);
 /// the title's bigram leads (`title_lead`).
-const FORMAT: u32 = 4;
+/// 5: folded reading bigrams of titles and names (`title_fold`, `author_fold`) and the
+/// volume numbers (`volume`), for what patrons type with slips and volume numbers.
+const FORMAT: u32 = 5;
 
 /// A tenant's search index.
 pub struct Index {

@@ -28,6 +28,7 @@ mod schema;
 mod search;
 mod suggest;
 mod tokenizer;
+mod volume;
 
 pub use document::BibDocument;
 pub use error::{Error, Result};

@@ -43,11 +43,14 @@ pub(crate) struct Fields {
     pub(crate) title_bigram: Field,
     pub(crate) title_lead: Field,
     pub(crate) title_reading: Field,
+    pub(crate) title_fold: Field,
     pub(crate) title_romaji: Field,
     pub(crate) title_exact: Field,
     pub(crate) author_morph: Field,
     pub(crate) author_bigram: Field,
     pub(crate) author_reading: Field,
+    pub(crate) author_fold: Field,
+    pub(crate) volume: Field,
     pub(crate) author_romaji: Field,
     pub(crate) subject_morph: Field,
     pub(crate) subject_bigram: Field,
@@ -95,12 +98,16 @@ impl Fields {
         let title_bigram = b.add_text_field("title_bigram", text(TokenView::Bigrams, false));
         let title_lead = b.add_text_field("title_lead", text(TokenView::BigramLeads, false));
         let title_reading = b.add_text_field("title_reading_bigram", text(TokenView::ReadingBigrams, false));
+        let title_fold = b.add_text_field("title_fold", text(TokenView::FoldedReadingBigrams, false));
         let title_romaji = b.add_text_field("title_romaji", text(TokenView::Romaji, false));
         let title_exact = b.add_text_field("title_exact", text(TokenView::ExactKey, false));
         let author_morph = b.add_text_field("author_morph", text(TokenView::Morphemes, false));
         let author_bigram = b.add_text_field("author_bigram", text(TokenView::Bigrams, false));
         let author_reading = b.add_text_field("author_reading_bigram", text(TokenView::ReadingBigrams, false));
+        let author_fold = b.add_text_field("author_fold", text(TokenView::FoldedReadingBigrams, false));
         let author_romaji = b.add_text_field("author_romaji", text(TokenView::Romaji, false));
+        // Volume numbers in one form (volume.rs): terms only.
+        let volume = b.add_text_field("volume", STRING);
         let subject_morph = b.add_text_field("subject_morph", text(TokenView::Morphemes, false));
         let subject_bigram = b.add_text_field("subject_bigram", text(TokenView::Bigrams, false));
         let subject_reading = b.add_text_field("subject_reading_bigram", text(TokenView::ReadingBigrams, false));
@@ -130,11 +137,14 @@ impl Fields {
             title_bigram,
             title_lead,
             title_reading,
+            title_fold,
             title_romaji,
             title_exact,
             author_morph,
             author_bigram,
             author_reading,
+            author_fold,
+            volume,
             author_romaji,
             subject_morph,
             subject_bigram,
@@ -210,6 +220,7 @@ impl Fields {
                 (self.title_bigram, TokenView::Bigrams),
                 (self.title_lead, TokenView::BigramLeads),
                 (self.title_reading, TokenView::ReadingBigrams),
+                (self.title_fold, TokenView::FoldedReadingBigrams),
                 (self.title_exact, TokenView::ExactKey),
             ] {
                 d.add_view(field, &analysis, view);
@@ -227,6 +238,7 @@ impl Fields {
         for reading in &doc.title_readings {
             let analysis = analyses.get(reading);
             d.add_view(self.title_reading, &analysis, TokenView::ReadingBigrams);
+            d.add_view(self.title_fold, &analysis, TokenView::FoldedReadingBigrams);
             d.add_view(self.title_romaji, &analysis, TokenView::Romaji);
         }
         for romanised in &doc.title_romanised {
@@ -240,6 +252,7 @@ impl Fields {
                 (self.author_morph, TokenView::Morphemes),
                 (self.author_bigram, TokenView::Bigrams),
                 (self.author_reading, TokenView::ReadingBigrams),
+                (self.author_fold, TokenView::FoldedReadingBigrams),
             ] {
                 d.add_view(field, &analysis, view);
             }
@@ -250,6 +263,7 @@ impl Fields {
         for reading in &doc.author_readings {
             let analysis = analyses.get(reading);
             d.add_view(self.author_reading, &analysis, TokenView::ReadingBigrams);
+            d.add_view(self.author_fold, &analysis, TokenView::FoldedReadingBigrams);
             d.add_view(self.author_romaji, &analysis, TokenView::Romaji);
         }
         for subject in &doc.subjects {
@@ -261,6 +275,9 @@ impl Fields {
             ] {
                 d.add_view(field, &analysis, view);
             }
+        }
+        for volume in &doc.volumes {
+            d.add_text(self.volume, volume);
         }
         for publisher in &doc.publishers {
             let analysis = analyses.get(publisher);

@@ -22,8 +22,8 @@ use tantivy::collector::{Collector, Count, TopDocs};
 use tantivy::columnar::Column;
 use tantivy::index::SegmentId;
 use tantivy::query::{
-    AllQuery, BooleanQuery, BoostQuery, ConstScoreQuery, DisjunctionMaxQuery, EmptyQuery, Occur, PhraseQuery, Query,
-    RangeQuery, RegexQuery, TermQuery,
+    AllQuery, BooleanQuery, BoostQuery, ConstScoreQuery, DisjunctionMaxQuery, EmptyQuery, FuzzyTermQuery, Occur,
+    PhraseQuery, Query, RangeQuery, RegexQuery, TermQuery,
 };
 use tantivy::schema::{Field, IndexRecordOption, Value};
 use tantivy::tokenizer::TextAnalyzer;
@@ -206,6 +206,14 @@ pub struct SearchResults {
     /// words cataloguers put in brackets inside it: 「消費者契約法の制定に向けて」 for
     /// 「消費者契約法 (仮称) の制定に向けて」).
     pub relaxed: bool,
+    /// True when the words as typed found nothing and these hits are near matches: the
+    /// reading with a slip (はくはっき, としよかん), kanji and kana mixed (夏目そうせき), romaji
+    /// of any system run together (tosyokan, oosakawoaruku), a Latin word misspelt (libary,
+    /// catalog), or all words but one (a title plus 小説 or a name the record lacks).
+    pub near: bool,
+    /// Words of the query that no record of the library has, even read loosely (for the
+    /// page to say that they were left out).
+    pub unmatched_words: Vec<String>,
 }
 
 /// Boosts of the fields, the design's order: exact title > title phrase > title words >
@@ -218,6 +226,12 @@ const TITLE: f32 = 4.0;
 const AUTHOR: f32 = 2.5;
 const SUBJECT: f32 = 1.5;
 const OTHER: f32 = 1.0;
+/// A volume number typed after a title (断腸亭日乗 2) meeting the record's 245 $n or 490 $v.
+const VOLUME: f32 = 6.0;
+/// Words patrons add to a title that catalogues do not have in it (こころ 小説): never
+/// required of a near match.
+const ADDED_WORDS: [&str; 12] =
+    ["本", "小説", "作品", "全集", "文庫", "作品集", "選集", "著", "作", "集", "の本", "book"];
 
 impl Index {
     /// Searches. A query that cannot be searched is [`Error::Query`], out-of-range paging
@@ -273,11 +287,22 @@ impl Index {
             (total, addresses, facets) = collect(loose.as_ref())?;
             relaxed = total > 0;
         }
+        let mut near = false;
+        let mut unmatched_words = Vec::new();
+        if total == 0
+            && request.mode == MatchMode::Keywords
+            && let Some((loose, unmatched)) = self.near_query(request, &searcher)?
+        {
+            let loose = self.with_filters(loose, &request.filters);
+            (total, addresses, facets) = collect(loose.as_ref())?;
+            near = total > 0;
+            unmatched_words = unmatched;
+        }
         let hits = if request.limit == 0 { Vec::new() } else { self.hits(&searcher, &addresses, &words)? };
         let facets = facets.unwrap_or_default();
         // Near matches do not stop the correction: a title typed with a slip
         // (「…を考えう」) may be both.
-        let did_you_mean = if (total == 0 || relaxed)
+        let did_you_mean = if (total == 0 || relaxed || near)
             && request.mode == MatchMode::Keywords
             && request.filters == Filters::default()
         {
@@ -285,7 +310,105 @@ impl Index {
         } else {
             None
         };
-        Ok(SearchResults { total, hits, facets, did_you_mean, relaxed })
+        if !near {
+            unmatched_words.clear();
+        }
+        Ok(SearchResults { total, hits, facets, did_you_mean, relaxed, near, unmatched_words })
+    }
+
+    /// For a keyword query of plain words that found nothing, even as near matches of
+    /// long words: each word as typed or read loosely, all words but one required, and
+    /// the words no record has even so. `None` when the query is not plain words, or
+    /// loosening it could not find anything the strict query did not.
+    ///
+    /// A word is also looked for by its folded reading (`title_fold`, `author_fold`:
+    /// the kana, the reading of kanji and kana mixed, romaji of any system read as kana),
+    /// and a Latin word of five letters or more with one slip (two from eight letters),
+    /// as the start of a longer word (catalog, catalogue) and in its other spelling.
+    /// Words patrons add ([`ADDED_WORDS`]) are never required.
+    fn near_query(
+        &self,
+        request: &SearchRequest,
+        searcher: &Searcher,
+    ) -> Result<Option<(Box<dyn Query>, Vec<String>)>> {
+        let node = request_node(request)?;
+        if !is_plain_words(&node) {
+            return Ok(None);
+        }
+        let mut words = Vec::new();
+        collect_words(&node, &mut words);
+        let f = &self.fields;
+        let mut loosened = false;
+        let mut required: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+        let mut optional: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+        let mut unmatched = Vec::new();
+        let all_added = words.iter().all(|w| is_added_word(w));
+        for word in &words {
+            let strict = self.word_query(None, word);
+            let mut alternatives: Vec<Box<dyn Query>> = vec![strict];
+            if let Some(loose) = self.most_bigrams(word) {
+                alternatives.push(Box::new(BoostQuery::new(loose, TITLE * 0.5)));
+                loosened = true;
+            }
+            let normalized = tokenizer_dict::normalize(word).into_string();
+            let reading_text = if normalized.is_ascii() {
+                tokenizer_dict::romaji_to_kana(&normalized)
+            } else {
+                Some(normalized.clone())
+            };
+            if let Some(text) = reading_text.filter(|t| t.chars().count() >= 2) {
+                let tokens = self.positioned_tokens(TokenView::FoldedReadingBigrams, &text);
+                for (field, boost) in [(f.title_fold, TITLE * 0.5), (f.author_fold, AUTHOR * 0.5)] {
+                    if let Some(query) = self.tokens_query(field, TokenView::FoldedReadingBigrams, &tokens) {
+                        alternatives.push(Box::new(BoostQuery::new(query, boost)));
+                        loosened = true;
+                    }
+                }
+            }
+            if normalized.chars().all(|c| c.is_ascii_alphabetic()) && normalized.len() >= 5 {
+                let distance = if normalized.len() >= 8 { 2 } else { 1 };
+                for (field, boost) in [(f.title_morph, TITLE * 0.4), (f.author_morph, AUTHOR * 0.4)] {
+                    let term = self.term(field, &normalized);
+                    alternatives
+                        .push(Box::new(BoostQuery::new(Box::new(FuzzyTermQuery::new(term, distance, true)), boost)));
+                    if normalized.len() >= 6 {
+                        let prefix = RegexQuery::from_pattern(&format!("{}.+", regex_escape(&normalized)), field)?;
+                        alternatives.push(Box::new(BoostQuery::new(Box::new(prefix), boost * 0.8)));
+                    }
+                    for other in other_spellings(&normalized) {
+                        let exact = TermQuery::new(self.term(field, &other), IndexRecordOption::WithFreqs);
+                        alternatives.push(Box::new(BoostQuery::new(Box::new(exact), boost * 1.5)));
+                    }
+                }
+                loosened = true;
+            }
+            let either: Box<dyn Query> = Box::new(DisjunctionMaxQuery::with_tie_breaker(alternatives, 0.1));
+            if searcher.search(either.as_ref(), &Count)? == 0 {
+                unmatched.push(word.clone());
+            }
+            if is_added_word(word) && !all_added {
+                optional.push((Occur::Should, either));
+                loosened = true;
+            } else {
+                required.push((Occur::Should, either));
+            }
+        }
+        if required.is_empty() {
+            return Ok(None);
+        }
+        let minimum = if required.len() >= 2 {
+            loosened = true;
+            required.len() - 1
+        } else {
+            1
+        };
+        if !loosened {
+            return Ok(None);
+        }
+        let mut clauses: Vec<(Occur, Box<dyn Query>)> =
+            vec![(Occur::Must, Box::new(BooleanQuery::with_minimum_required_clauses(required, minimum)))];
+        clauses.extend(optional);
+        Ok(Some((Box::new(BooleanQuery::new(clauses)), unmatched)))
     }
 
     /// For a keyword query of plain words that found nothing: each long Japanese word
@@ -306,28 +429,38 @@ impl Index {
         let mut musts: Vec<(Occur, Box<dyn Query>)> = Vec::new();
         let mut loosened = false;
         for word in &words {
-            let grams: Vec<String> = self
-                .view_tokens(TokenView::Bigrams, word)
-                .into_iter()
-                .map(|(_, gram)| gram)
-                .filter(|gram| gram.chars().count() == 2)
-                .collect();
-            if grams.len() >= 3 {
-                let required = grams.len() - (grams.len() / 5).max(1);
-                let clauses: Vec<(Occur, Box<dyn Query>)> = grams
-                    .iter()
-                    .map(|gram| {
-                        let term = self.term(self.fields.title_bigram, gram);
-                        (Occur::Should, Box::new(TermQuery::new(term, IndexRecordOption::WithFreqs)) as Box<dyn Query>)
-                    })
-                    .collect();
-                musts.push((Occur::Must, Box::new(BooleanQuery::with_minimum_required_clauses(clauses, required))));
-                loosened = true;
-            } else {
-                musts.push((Occur::Must, self.word_query(None, word)));
+            match self.most_bigrams(word) {
+                Some(loose) => {
+                    musts.push((Occur::Must, loose));
+                    loosened = true;
+                }
+                None => musts.push((Occur::Must, self.word_query(None, word))),
             }
         }
         Ok(loosened.then(|| Box::new(BooleanQuery::new(musts)) as Box<dyn Query>))
+    }
+
+    /// A long Japanese word (three title bigrams or more) as most of its title bigrams:
+    /// one in five may be missing, at least one.
+    fn most_bigrams(&self, word: &str) -> Option<Box<dyn Query>> {
+        let grams: Vec<String> = self
+            .view_tokens(TokenView::Bigrams, word)
+            .into_iter()
+            .map(|(_, gram)| gram)
+            .filter(|gram| gram.chars().count() == 2)
+            .collect();
+        if grams.len() < 3 {
+            return None;
+        }
+        let required = grams.len() - (grams.len() / 5).max(1);
+        let clauses: Vec<(Occur, Box<dyn Query>)> = grams
+            .iter()
+            .map(|gram| {
+                let term = self.term(self.fields.title_bigram, gram);
+                (Occur::Should, Box::new(TermQuery::new(term, IndexRecordOption::WithFreqs)) as Box<dyn Query>)
+            })
+            .collect();
+        Some(Box::new(BooleanQuery::with_minimum_required_clauses(clauses, required)))
     }
 
     /// The tantivy query of a request, and the query's words (for highlighting).
@@ -496,6 +629,15 @@ impl Index {
                 views.extend(other);
                 if let Some(isbn) = catalogue::isbn13(text).filter(|_| looks_like_isbn(text)) {
                     extra.push(Box::new(BoostQuery::new(Box::new(self.isbn_query(&isbn)), EXACT_TITLE)));
+                }
+                // 断腸亭日乗 2: the volume, whichever way its record writes the number ("02",
+                // 第2巻, 490 $v), before the other volumes.
+                if let Some(volume) = crate::volume::typed(text) {
+                    let term = Term::from_field_text(f.volume, &volume);
+                    extra.push(Box::new(BoostQuery::new(
+                        Box::new(TermQuery::new(term, IndexRecordOption::Basic)),
+                        VOLUME,
+                    )));
                 }
             }
             Some(SearchField::Title) => views.extend(title),
@@ -877,6 +1019,43 @@ fn regex_escape(text: &str) -> String {
             out.push('\\');
         }
         out.push(c);
+    }
+    out
+}
+
+/// A word patrons add to a title (本, 小説, 全集 …), which a near match does not require.
+fn is_added_word(word: &str) -> bool {
+    let normalized = tokenizer_dict::normalize(word).into_string();
+    ADDED_WORDS.contains(&normalized.trim())
+}
+
+/// The other spelling of an English word, British or American (catalogue / catalog,
+/// colour / color, centre / center, organise / organize), when it has one.
+fn other_spellings(word: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let swaps: [(&str, &str); 8] = [
+        ("logue", "log"),
+        ("log", "logue"),
+        ("our", "or"),
+        ("or", "our"),
+        ("tre", "ter"),
+        ("ter", "tre"),
+        ("ise", "ize"),
+        ("ize", "ise"),
+    ];
+    for (from, to) in swaps {
+        if let Some(stem) = word.strip_suffix(from)
+            && stem.len() >= 3
+        {
+            out.push(format!("{stem}{to}"));
+        }
+    }
+    for (from, to) in [("isation", "ization"), ("ization", "isation"), ("ogues", "ogs"), ("ours", "ors")] {
+        if let Some(stem) = word.strip_suffix(from)
+            && stem.len() >= 2
+        {
+            out.push(format!("{stem}{to}"));
+        }
     }
     out
 }

@@ -81,14 +81,24 @@ pub(crate) fn author_display(name: &str) -> String {
 }
 
 impl Index {
-    /// Completions of `prefix`: titles and names whose writing or reading starts with it,
-    /// most records first.
+    /// Completions of `prefix`: titles and names whose writing or reading starts with it
+    /// (a prefix in romaji of any system is read as kana), most records first.
     pub fn suggest(&self, prefix: &str, limit: usize) -> Result<Vec<Suggestion>> {
         let Some(key) = self.exact_key(prefix) else { return Ok(Vec::new()) };
         let mut keys = vec![key.clone()];
         let hiragana = tokenizer_dict::to_hiragana(&key);
         if hiragana != key {
             keys.push(hiragana);
+        }
+        // Romaji typed for a reading (natsume, tosyokan): its kana, a syllable typed half
+        // way (natsu|m) left out.
+        if key.is_ascii() {
+            let letters: String = key.chars().filter(char::is_ascii_alphabetic).collect();
+            let whole = (0..=2.min(letters.len().saturating_sub(1)))
+                .find_map(|cut| tokenizer_dict::romaji_to_kana(&letters[..letters.len() - cut]));
+            if let Some(kana) = whole.filter(|kana| kana.chars().count() >= 2 && !keys.contains(kana)) {
+                keys.push(kana);
+            }
         }
         let mut candidates: HashMap<String, u64> = HashMap::new();
         for key in &keys {

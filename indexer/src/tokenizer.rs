@@ -22,6 +22,10 @@ pub enum TokenView {
     /// however the dictionary segments the hiragana (としょかん alone splits badly).
     /// Nothing for a text whose reading has no kana (Latin letters, digits).
     ReadingBigrams,
+    /// The reading bigrams of the whole text's reading folded as patrons' slips blur it
+    /// ([`tokenizer_dict::fold_kana`]: no dakuten, small kana as large, long vowels once),
+    /// for the near-spelling search of a reading that found too little.
+    FoldedReadingBigrams,
     /// Romanised readings, Hepburn and wāpuro at the same position.
     Romaji,
     /// One token: the whole text's exact key, for 完全一致 and 前方一致.
@@ -34,11 +38,12 @@ pub enum TokenView {
 
 impl TokenView {
     /// Every view, in a fixed order.
-    pub const ALL: [TokenView; 7] = [
+    pub const ALL: [TokenView; 8] = [
         TokenView::Morphemes,
         TokenView::Bigrams,
         TokenView::Readings,
         TokenView::ReadingBigrams,
+        TokenView::FoldedReadingBigrams,
         TokenView::Romaji,
         TokenView::ExactKey,
         TokenView::BigramLeads,
@@ -51,6 +56,7 @@ impl TokenView {
             TokenView::Bigrams => "ja_bigram",
             TokenView::Readings => "ja_reading",
             TokenView::ReadingBigrams => "ja_reading_bigram",
+            TokenView::FoldedReadingBigrams => "ja_folded_reading_bigram",
             TokenView::Romaji => "ja_romaji",
             TokenView::ExactKey => "ja_exact_key",
             TokenView::BigramLeads => "ja_bigram_lead",
@@ -185,36 +191,9 @@ pub(crate) fn tokens(analysis: &Analysis, view: TokenView) -> Vec<Token> {
                 out.push(token(reading, m.start, m.end, m.position));
             }
         }
-        TokenView::ReadingBigrams => {
-            // Bigrams of the kana runs of the reading; anything else in the reading (digits,
-            // a Latin word, whose "reading" is itself) is one token, so 第6版 and 第7版 stay
-            // apart and "novel" is not the letter pairs no ov ve el of half of all English
-            // records.
-            let is_kana = |c: char| tokenizer_dict::is_hiragana(c) || tokenizer_dict::is_katakana(c) || c == 'ー';
-            // A reading without kana (an English title, a number) says nothing the
-            // morphemes do not, and its one token would be the whole text run together
-            // ("thehistoryofjapan"): a unique term per record that no query meets.
-            if !analysis.keys.reading.chars().any(is_kana) {
-                return out;
-            }
-            let chars: Vec<char> = analysis.keys.reading.chars().collect();
-            let mut position = 0;
-            let mut i = 0;
-            while i < chars.len() {
-                let kana = is_kana(chars[i]);
-                let end = (i..chars.len()).find(|&j| is_kana(chars[j]) != kana).unwrap_or(chars.len());
-                let run = &chars[i..end];
-                if kana && run.len() > 1 {
-                    for pair in run.windows(2) {
-                        out.push(token(&pair.iter().collect::<String>(), 0, 0, position));
-                        position += 1;
-                    }
-                } else {
-                    out.push(token(&run.iter().collect::<String>(), 0, 0, position));
-                    position += 1;
-                }
-                i = end;
-            }
+        TokenView::ReadingBigrams => reading_bigrams(&analysis.keys.reading, &mut out),
+        TokenView::FoldedReadingBigrams => {
+            reading_bigrams(&tokenizer_dict::fold_kana(&analysis.keys.reading), &mut out)
         }
         TokenView::Romaji => {
             for m in analysis.morphemes.iter().filter(|m| !m.compound_part) {
@@ -244,4 +223,35 @@ pub(crate) fn tokens(analysis: &Analysis, view: TokenView) -> Vec<Token> {
         }
     }
     out
+}
+
+/// Bigrams of the kana runs of a reading; anything else in the reading (digits, a Latin
+/// word, whose "reading" is itself) is one token, so 第6版 and 第7版 stay apart and "novel"
+/// is not the letter pairs no ov ve el of half of all English records.
+fn reading_bigrams(reading: &str, out: &mut Vec<Token>) {
+    let is_kana = |c: char| tokenizer_dict::is_hiragana(c) || tokenizer_dict::is_katakana(c) || c == 'ー';
+    // A reading without kana (an English title, a number) says nothing the morphemes do
+    // not, and its one token would be the whole text run together ("thehistoryofjapan"):
+    // a unique term per record that no query meets.
+    if !reading.chars().any(is_kana) {
+        return;
+    }
+    let chars: Vec<char> = reading.chars().collect();
+    let mut position = 0;
+    let mut i = 0;
+    while i < chars.len() {
+        let kana = is_kana(chars[i]);
+        let end = (i..chars.len()).find(|&j| is_kana(chars[j]) != kana).unwrap_or(chars.len());
+        let run = &chars[i..end];
+        if kana && run.len() > 1 {
+            for pair in run.windows(2) {
+                out.push(token(&pair.iter().collect::<String>(), 0, 0, position));
+                position += 1;
+            }
+        } else {
+            out.push(token(&run.iter().collect::<String>(), 0, 0, position));
+            position += 1;
+        }
+        i = end;
+    }
 }

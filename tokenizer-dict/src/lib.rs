@@ -23,6 +23,7 @@ mod error;
 mod furigana;
 mod kana;
 mod normalize;
+mod slips;
 mod variants;
 
 pub use analyzer::{Analysis, Gram, JapaneseAnalyzer, Morpheme, TitleKeys};
@@ -30,4 +31,5 @@ pub use error::{Error, Result};
 pub use furigana::RubySegment;
 pub use kana::{Romaji, is_hiragana, is_katakana, romanize, to_hiragana};
 pub use normalize::{Normalized, normalize};
+pub use slips::{fold_kana, romaji_to_kana};
 pub use variants::{standard_form as standard_kanji, variant_count};

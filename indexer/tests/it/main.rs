@@ -8,3 +8,4 @@ mod mapping;
 mod model;
 mod search;
 mod tokenizers;
+mod typed;

@@ -31,6 +31,7 @@ fn a_japan_marc_record() {
             author_readings: vec!["Hagino, Masaki".into(), "ハギノ, マサアキ".into()],
             subjects: vec!["電子書籍".into(), "電子出版".into()],
             series: vec![],
+            volumes: vec![],
             publishers: vec!["晶文社".into()],
             notes: vec![],
             isbns: vec!["9784794970756".into()],
