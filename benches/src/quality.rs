@@ -37,14 +37,15 @@ use tokenizer_dict::JapaneseAnalyzer;
 
 use crate::shared_fixtures;
 use crate::typed::{
-    as_typed, family_name, full_width, hyphenated_isbn13, is_kana, is_kana_text, is_kanji, isbn10, key,
-    reading_as_typed, romanised_query, to_katakana,
+    RomajiStyle, as_typed, family_name, full_width, hyphenated_isbn13, is_kana, is_kana_text, is_kanji, isbn10,
+    kana_slip, key, letter_slip, reading_as_typed, romaji_typed, romanised_query, to_katakana,
 };
 
 /// The bar the search engine must clear: success@10 over all queries.
 pub const MIN_SUCCESS_AT_10_OVERALL: f64 = 0.95;
-/// The bar the search engine must clear: success@10 within every kind of query.
-pub const MIN_SUCCESS_AT_10_PER_KIND: f64 = 0.85;
+/// The bar the search engine must clear: success@10 within every kind of query (0.85 until
+/// issue #16 added the kinds of what patrons really type, and asked 0.90 of every kind).
+pub const MIN_SUCCESS_AT_10_PER_KIND: f64 = 0.90;
 
 /// How much to build and ask.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -97,11 +98,31 @@ pub enum Kind {
     Isbn,
     /// The 22 opaceval queries of real patrons.
     Opaceval,
+    /// The catalogued reading in hiragana with one slip: a dakuten dropped or added, a
+    /// small kana typed large or a large one small, a long vowel spelled another way.
+    KanaSlip,
+    /// Kanji and kana mixed, as an IME user who stopped converting types it: the author's
+    /// family name in kanji and given name in kana before the title (夏目そうせき こころ),
+    /// or the title with one word in kana (図書館せんそう).
+    MixedScript,
+    /// The catalogued reading in romaji typed without spaces, in Kunrei-shiki (tosyokan,
+    /// natume) or the wāpuro way (oosakawoaruku, akanetonnbo).
+    RomajiTyped,
+    /// The title and a word patrons add that the record does not have: 本, 小説, 作品,
+    /// 全集, 文庫, or the author's given name when the record has no such name.
+    AddedWord,
+    /// The title proper and a volume number as patrons type it (安吾人生案内 5, 上, 第2巻):
+    /// only that volume (and its other editions) answers.
+    Volume,
+    /// A Latin-script title (LC's romanised titles, English titles) with one slip: a letter
+    /// left out, two swapped or one doubled in a word of five letters or more, or a word
+    /// of the title left out.
+    WesternSlip,
 }
 
 impl Kind {
     /// Every kind, in report order.
-    pub const ALL: [Kind; 10] = [
+    pub const ALL: [Kind; 16] = [
         Kind::ExactTitle,
         Kind::ReadingHiragana,
         Kind::ReadingKatakana,
@@ -112,6 +133,12 @@ impl Kind {
         Kind::Romanised,
         Kind::Isbn,
         Kind::Opaceval,
+        Kind::KanaSlip,
+        Kind::MixedScript,
+        Kind::RomajiTyped,
+        Kind::AddedWord,
+        Kind::Volume,
+        Kind::WesternSlip,
     ];
 
     /// The kind's name in reports.
@@ -127,6 +154,12 @@ impl Kind {
             Kind::Romanised => "romanised",
             Kind::Isbn => "isbn",
             Kind::Opaceval => "opaceval",
+            Kind::KanaSlip => "kana_slip",
+            Kind::MixedScript => "mixed_script",
+            Kind::RomajiTyped => "romaji_typed",
+            Kind::AddedWord => "added_word",
+            Kind::Volume => "volume",
+            Kind::WesternSlip => "western_slip",
         }
     }
 }
@@ -453,6 +486,12 @@ pub fn run(config: &Config) -> anyhow::Result<Report> {
     queries.extend(generator.unspaced_titles()?);
     queries.extend(generator.romanised()?);
     queries.extend(generator.isbns(&catalogue)?);
+    queries.extend(generator.kana_slips()?);
+    queries.extend(generator.mixed_script()?);
+    queries.extend(generator.romaji_typed()?);
+    queries.extend(generator.added_words()?);
+    queries.extend(generator.volumes()?);
+    queries.extend(generator.western_slips()?);
     let mut answers: HashMap<&str, Vec<u64>> = HashMap::new();
     for ((qid, _), id) in opaceval.answers.iter().zip(&answer_ids) {
         answers.entry(qid.as_str()).or_default().push(*id);
@@ -692,6 +731,16 @@ fn name_of(family: &str, given: &str) -> String {
 }
 
 /// A katakana reading for an 880 `/$1`, if the catalogue's reading is kana (not Latin).
+/// A subtitle's leading number and the rest (「039 冬の蝶」 -> 039, 冬の蝶); no number: "" and
+/// the whole subtitle.
+fn split_number(subtitle: &str) -> (&str, &str) {
+    let digits = subtitle.bytes().take_while(u8::is_ascii_digit).count();
+    match subtitle.get(digits..) {
+        Some(rest) if digits > 0 && rest.starts_with([' ', '\u{3000}']) => (&subtitle[..digits], rest.trim()),
+        _ => ("", subtitle),
+    }
+}
+
 fn katakana_reading(reading: &str) -> Option<String> {
     let katakana = to_katakana(reading);
     let kana = katakana.chars().any(tokenizer_dict::is_katakana);
@@ -726,15 +775,20 @@ fn aozora_record(work: &AozoraWork) -> anyhow::Result<Record> {
     let title_link = format!("880-{link:02}");
     let has_reading = title_reading.is_some();
     let six = if has_reading { title_link.as_str() } else { "" };
-    let title_field = data_field("245", ['1', '0'], &[('6', six), ('a', &work.title), ('b', &work.subtitle)])?;
+    // A numbered work of a series (安吾人生案内 「05 その五 衆生開眼」) is catalogued as a
+    // cataloguer would: the number in $n and the rest of the subtitle as the part, $p.
+    let (number, part) = split_number(&work.subtitle);
+    let (subfield, rest) = if number.is_empty() { ('b', work.subtitle.as_str()) } else { ('p', part) };
+    let title_field =
+        data_field("245", ['1', '0'], &[('6', six), ('a', &work.title), ('n', number), (subfield, rest)])?;
     let position = fields.iter().position(|f| f.tag().as_str() > "245").unwrap_or(fields.len());
     fields.insert(position, title_field);
     if let Some(reading) = title_reading {
-        let sub = if work.subtitle.is_empty() { "" } else { subtitle_reading.as_str() };
+        let sub = if work.subtitle.is_empty() { "" } else { split_number(&subtitle_reading).1 };
         alternates.push(data_field(
             "880",
             ['1', '0'],
-            &[('6', &format!("245-{link:02}/$1")), ('a', &reading), ('b', sub)],
+            &[('6', &format!("245-{link:02}/$1")), ('a', &reading), ('n', number), (subfield, sub)],
         )?);
     }
     fields.extend(alternates);
@@ -1066,6 +1120,21 @@ struct Bib {
     reading_keys: BTreeSet<String>,
     /// Normalised key of the romanised title proper.
     romanised_key: Option<String>,
+    /// The vernacular title without its number and part (245 or its 880: $a).
+    title_a: Option<String>,
+    /// The volumes the record is, in the indexer's one form ("2", "下").
+    volumes: Vec<String>,
+    /// Personal names (not LC's): family and given name as written, and their catalogued
+    /// readings in hiragana, for the main entry first.
+    people: Vec<Person>,
+}
+
+/// A personal name and its catalogued reading.
+#[derive(Debug, Clone)]
+struct Person {
+    family: String,
+    given: String,
+    given_reading: Option<String>,
 }
 
 struct Corpus {
@@ -1211,6 +1280,41 @@ impl Bib {
         }
         reading_keys.retain(|k| !k.is_empty());
         let romanised_key = romanised.as_deref().map(|r| key(&romanised_query(r))).filter(|k| !k.is_empty());
+        let title_a = match source {
+            Source::Lc => alternates
+                .iter()
+                .find(|(t, s, f)| t == "245" && Role::Vernacular.matches(s, f))
+                .map(|(_, _, f)| f.text(&['a'])),
+            _ => field_245.map(|f| f.text(&['a'])),
+        }
+        .map(|t| trim_isbd(&t).to_string())
+        .and_then(nonempty);
+        let mut people = Vec::new();
+        if source != Source::Lc {
+            for field in record.fields_with_tag("100").chain(record.fields_with_tag("700")) {
+                let Some(name) = field.subfield_values('a').next() else { continue };
+                let Some((family, given)) = trim_isbd(name).split_once(',') else { continue };
+                let link = field.subfield_values('6').next().and_then(|six| six.get(4..6)).map(str::to_string);
+                let given_reading = link.and_then(|link| {
+                    alternates
+                        .iter()
+                        .find(|(t, s, f)| {
+                            (t == "100" || t == "700")
+                                && s.starts_with("$1")
+                                && f.subfield_values('6').next().and_then(|six| six.get(4..6)) == Some(link.as_str())
+                        })
+                        .and_then(|(_, _, f)| f.subfield_values('a').next().map(str::to_string))
+                        .and_then(|reading| reading.split_once(',').map(|(_, g)| g.trim().to_string()))
+                        .filter(|g| is_kana_text(g))
+                        .map(|g| tokenizer_dict::to_hiragana(&g))
+                });
+                people.push(Person {
+                    family: family.trim().to_string(),
+                    given: given.trim().to_string(),
+                    given_reading,
+                });
+            }
+        }
         Ok(Bib {
             id,
             source,
@@ -1223,6 +1327,9 @@ impl Bib {
             title_keys,
             reading_keys,
             romanised_key,
+            title_a,
+            volumes: doc.volumes.clone(),
+            people,
         })
     }
 
@@ -1488,6 +1595,163 @@ impl Generator<'_> {
             let Some(typed) = typed else { return Ok(None) };
             count += 1;
             Ok(Some((typed, catalogue.find_by_isbn(isbn)?.into_iter().collect())))
+        })
+    }
+
+    /// A catalogued reading of five kana or more, in hiragana, with one slip.
+    fn kana_slips(&self) -> anyhow::Result<Vec<Query>> {
+        let half = self.per_kind / 2;
+        let quotas = [(Source::JapanMarc, half), (Source::Aozora, self.per_kind - half)];
+        self.pick(Kind::KanaSlip, &quotas, &mut |bib| {
+            let (Some(title), Some(reading)) = (&bib.title, &bib.reading) else { return Ok(None) };
+            let Some(typed) = reading_as_typed(reading) else { return Ok(None) };
+            let typed = tokenizer_dict::to_hiragana(&typed);
+            if typed.chars().count() < 5 {
+                return Ok(None);
+            }
+            let Some(slip) = kana_slip(&typed, shuffle_key("kana_slip", &bib.control)) else { return Ok(None) };
+            let mut expected = self.same_title(title);
+            expected.extend(self.corpus.with_reading(&key(&typed)));
+            Ok(Some((slip, expected)))
+        })
+    }
+
+    /// Kanji and kana mixed: the main author's family name in kanji and given name in
+    /// kana before the title (Aozora), or the title with its last word that has kanji
+    /// typed in its catalogued reading.
+    fn mixed_script(&self) -> anyhow::Result<Vec<Query>> {
+        let half = self.per_kind / 2;
+        let mut out = self.pick(Kind::MixedScript, &[(Source::Aozora, half)], &mut |bib| {
+            let (Some(title), Some(person)) = (&bib.title, bib.people.first()) else { return Ok(None) };
+            let Some(given_reading) = &person.given_reading else { return Ok(None) };
+            if !person.family.chars().any(is_kanji) || !person.given.chars().any(is_kanji) {
+                return Ok(None);
+            }
+            let typed = format!("{}{given_reading} {}", person.family, as_typed(title));
+            Ok(Some((typed, self.same_title(title))))
+        })?;
+        let quarter = (self.per_kind - half) / 2;
+        let quotas = [(Source::JapanMarc, quarter), (Source::Aozora, self.per_kind - half - quarter)];
+        out.extend(self.pick(Kind::MixedScript, &quotas, &mut |bib| {
+            let (Some(title), Some(reading)) = (&bib.title, &bib.reading) else { return Ok(None) };
+            let typed = as_typed(title);
+            let Some(segments) = self.analyzer.furigana(&typed, Some(reading))? else { return Ok(None) };
+            let Some(last) = segments.iter().rposition(|s| s.reading.is_some()) else { return Ok(None) };
+            let mixed: String = segments
+                .iter()
+                .enumerate()
+                .map(|(i, s)| if i == last { s.reading.clone().unwrap_or_default() } else { s.text.clone() })
+                .collect();
+            // Kanji must be left, or it is the reading kinds' query.
+            if !mixed.chars().any(is_kanji) || mixed == typed {
+                return Ok(None);
+            }
+            Ok(Some((mixed, self.same_title(title))))
+        })?);
+        Ok(out)
+    }
+
+    /// The catalogued reading in romaji without spaces: Kunrei-shiki for half the
+    /// records, wāpuro for the other half.
+    fn romaji_typed(&self) -> anyhow::Result<Vec<Query>> {
+        let half = self.per_kind / 2;
+        let quotas = [(Source::JapanMarc, half), (Source::Aozora, self.per_kind - half)];
+        self.pick(Kind::RomajiTyped, &quotas, &mut |bib| {
+            let (Some(title), Some(reading)) = (&bib.title, &bib.reading) else { return Ok(None) };
+            let Some(typed) = reading_as_typed(reading) else { return Ok(None) };
+            let hiragana = tokenizer_dict::to_hiragana(&typed);
+            let style = if shuffle_key("romaji_style", &bib.control).is_multiple_of(2) {
+                RomajiStyle::Kunrei
+            } else {
+                RomajiStyle::Wapuro
+            };
+            let Some(romaji) = romaji_typed(&hiragana, style) else { return Ok(None) };
+            if romaji.len() < 4 {
+                return Ok(None);
+            }
+            let mut expected = self.same_title(title);
+            expected.extend(self.corpus.with_reading(&key(&hiragana)));
+            Ok(Some((romaji, expected)))
+        })
+    }
+
+    /// The title and a word patrons add: 本, 小説, 作品, 全集 or 文庫 (two records in three),
+    /// or the main author's given name.
+    fn added_words(&self) -> anyhow::Result<Vec<Query>> {
+        const ADDED: [&str; 5] = ["本", "小説", "作品", "全集", "文庫"];
+        let quotas = self.thirds([Source::JapanMarc, Source::Aozora, Source::Lc]);
+        self.pick(Kind::AddedWord, &quotas, &mut |bib| {
+            let Some(title) = &bib.title else { return Ok(None) };
+            let typed = as_typed(title);
+            let hash = shuffle_key("added_word", &bib.control);
+            let word = match bib.people.first() {
+                Some(person) if hash % 3 == 2 && !person.given.is_empty() => person.given.clone(),
+                _ => ADDED[(hash / 3) as usize % ADDED.len()].to_string(),
+            };
+            if key(&typed).contains(&key(&word)) {
+                return Ok(None);
+            }
+            Ok(Some((format!("{typed} {word}"), self.same_title(title))))
+        })
+    }
+
+    /// The title proper and the volume number, of records with another volume under the
+    /// same title proper; a number typed bare (5) in two queries of three, else as 第5巻.
+    fn volumes(&self) -> anyhow::Result<Vec<Query>> {
+        // Aozora last: it has the most numbered works, and takes up the others' shortfall.
+        let quotas = self.thirds([Source::JapanMarc, Source::Lc, Source::Aozora]);
+        self.pick(Kind::Volume, &quotas, &mut |bib| {
+            let (Some(title_a), Some(volume)) = (&bib.title_a, bib.volumes.first()) else { return Ok(None) };
+            let title_key = key(title_a);
+            let siblings = |other: &&Bib| other.title_a.as_deref().is_some_and(|t| key(t) == title_key);
+            let others: Vec<&Bib> = self.corpus.bibs.iter().filter(siblings).collect();
+            if !others.iter().any(|other| !other.volumes.contains(volume)) {
+                return Ok(None);
+            }
+            let numeric = volume.chars().all(|c| c.is_ascii_digit());
+            let typed_volume = if numeric && shuffle_key("volume", &bib.control) % 3 == 2 {
+                format!("第{volume}巻")
+            } else {
+                volume.clone()
+            };
+            let expected = others.iter().filter(|other| other.volumes.contains(volume)).map(|other| other.id).collect();
+            Ok(Some((format!("{} {typed_volume}", as_typed(title_a)), expected)))
+        })
+    }
+
+    /// A romanised or English title with a slip: a letter left out, swapped or doubled
+    /// in one word of five letters or more (two queries in three), else a word of a title
+    /// of four words or more left out.
+    fn western_slips(&self) -> anyhow::Result<Vec<Query>> {
+        let third = self.per_kind / 3;
+        let quotas = [(Source::JapanMarc, third), (Source::Lc, self.per_kind - third)];
+        self.pick(Kind::WesternSlip, &quotas, &mut |bib| {
+            let Some(romanised) = &bib.romanised else { return Ok(None) };
+            let typed = romanised_query(&as_typed(romanised));
+            let words: Vec<&str> = typed.split(' ').collect();
+            let hash = shuffle_key("western_slip", &bib.control);
+            let slipped = if hash % 3 == 2 {
+                if words.len() < 4 {
+                    return Ok(None);
+                }
+                let drop = 1 + (hash / 3) as usize % (words.len() - 1);
+                words.iter().enumerate().filter(|(i, _)| *i != drop).map(|(_, w)| *w).collect::<Vec<_>>().join(" ")
+            } else {
+                let long: Vec<usize> = (0..words.len()).filter(|&i| words[i].len() >= 5).collect();
+                if long.is_empty() {
+                    return Ok(None);
+                }
+                let at = long[(hash / 3) as usize % long.len()];
+                let Some(slip) = letter_slip(words[at], hash / 7) else { return Ok(None) };
+                let mut words: Vec<String> = words.iter().map(|w| w.to_string()).collect();
+                words[at] = slip;
+                words.join(" ")
+            };
+            let mut expected: BTreeSet<u64> = self.corpus.with_romanised(&key(&typed)).collect();
+            if let Some(title) = &bib.title {
+                expected.extend(self.same_title(title));
+            }
+            Ok(Some((slipped, expected)))
         })
     }
 

@@ -150,8 +150,240 @@ pub fn family_name(analyzer: &JapaneseAnalyzer, name: &str) -> anyhow::Result<St
     })
 }
 
+/// Unvoiced kana and their voiced forms (か が … は ば), then は-row and ぱ-row.
+const VOICING: &[(char, char)] = &[
+    ('か', 'が'),
+    ('き', 'ぎ'),
+    ('く', 'ぐ'),
+    ('け', 'げ'),
+    ('こ', 'ご'),
+    ('さ', 'ざ'),
+    ('し', 'じ'),
+    ('す', 'ず'),
+    ('せ', 'ぜ'),
+    ('そ', 'ぞ'),
+    ('た', 'だ'),
+    ('ち', 'ぢ'),
+    ('つ', 'づ'),
+    ('て', 'で'),
+    ('と', 'ど'),
+    ('は', 'ば'),
+    ('ひ', 'び'),
+    ('ふ', 'ぶ'),
+    ('へ', 'べ'),
+    ('ほ', 'ぼ'),
+    ('は', 'ぱ'),
+    ('ひ', 'ぴ'),
+    ('ふ', 'ぷ'),
+    ('へ', 'ぺ'),
+    ('ほ', 'ぽ'),
+];
+
+/// Small kana and the large ones they are mistyped as.
+const SMALL: &[(char, char)] = &[
+    ('ゃ', 'や'),
+    ('ゅ', 'ゆ'),
+    ('ょ', 'よ'),
+    ('っ', 'つ'),
+    ('ぁ', 'あ'),
+    ('ぃ', 'い'),
+    ('ぅ', 'う'),
+    ('ぇ', 'え'),
+    ('ぉ', 'お'),
+];
+
+/// One slip a patron makes in a reading typed in hiragana, chosen by `seed` among those the
+/// reading allows: a dakuten dropped or added (あらし -> あらじ), a small kana typed large or a
+/// large one small (としょかん -> としよかん, はくはつき -> はくはっき), a long vowel spelled
+/// another way (おう -> おお or おー, えい -> ええ). `None` when the reading allows none.
+pub fn kana_slip(hiragana: &str, seed: u64) -> Option<String> {
+    let chars: Vec<char> = hiragana.chars().collect();
+    let mut slips: Vec<Vec<char>> = Vec::new();
+    let with = |i: usize, replacement: &[char]| {
+        let mut out = chars[..i].to_vec();
+        out.extend_from_slice(replacement);
+        out.extend_from_slice(&chars[i + 1..]);
+        out
+    };
+    for (i, &c) in chars.iter().enumerate() {
+        if let Some(&(plain, _)) = VOICING.iter().find(|(_, voiced)| *voiced == c) {
+            slips.push(with(i, &[plain]));
+        }
+        if let Some(&(_, voiced)) = VOICING.iter().find(|(plain, _)| *plain == c) {
+            // Not the first kana: a patron hears how a word begins.
+            if i > 0 {
+                slips.push(with(i, &[voiced]));
+            }
+        }
+        if let Some(&(_, large)) = SMALL.iter().find(|(small, _)| *small == c) {
+            slips.push(with(i, &[large]));
+        }
+        if let Some(&(small, _)) = SMALL.iter().take(3).find(|(_, large)| *large == c)
+            && i > 0
+            && chars.get(i - 1).is_some_and(|p| "きしちにひみりぎじびぴ".contains(*p))
+        {
+            slips.push(with(i, &[small]));
+        }
+        if c == 'つ' && i > 0 && i + 1 < chars.len() {
+            slips.push(with(i, &['っ']));
+        }
+        let previous = if i > 0 { chars.get(i - 1).copied() } else { None };
+        let o_row = previous.is_some_and(|p| "おこそとのほもよろごぞどぼぽょ".contains(p));
+        let e_row = previous.is_some_and(|p| "えけせてねへめれげぜでべぺ".contains(p));
+        match c {
+            'う' if o_row => {
+                slips.push(with(i, &['お']));
+                slips.push(with(i, &['ー']));
+            }
+            'お' if o_row => slips.push(with(i, &['う'])),
+            'い' if e_row => slips.push(with(i, &['え'])),
+            _ => {}
+        }
+    }
+    slips.dedup();
+    slips.retain(|slip| slip != &chars);
+    if slips.is_empty() {
+        return None;
+    }
+    let pick = (seed % slips.len() as u64) as usize;
+    Some(slips[pick].iter().collect())
+}
+
+/// How a patron romanises a reading they type in romaji.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RomajiStyle {
+    /// Kunrei-shiki, as taught at school: si, ti, tu, hu, zi, sya, tya; を o; ん n.
+    Kunrei,
+    /// Kana by kana as an IME takes it: shi, chi, tsu, fu, ji; を wo; ん nn; long vowels
+    /// spelled out (toukyou).
+    Wapuro,
+}
+
+/// A hiragana reading typed in romaji without spaces, in `style`; `None` if it has anything
+/// but kana (and spaces).
+pub fn romaji_typed(hiragana: &str, style: RomajiStyle) -> Option<String> {
+    let kunrei = style == RomajiStyle::Kunrei;
+    let chars: Vec<char> = hiragana.chars().filter(|c| !c.is_whitespace()).collect();
+    let mut out = String::new();
+    let mut geminate = false;
+    let mut i = 0;
+    while i < chars.len() {
+        let c = chars[i];
+        i += 1;
+        if c == 'っ' {
+            geminate = true;
+            continue;
+        }
+        if c == 'ー' {
+            if let Some(vowel) = out.chars().last().filter(|v| "aiueo".contains(*v)) {
+                out.push(vowel);
+            }
+            continue;
+        }
+        let mut syllable = kana_romaji(c, kunrei)?.to_string();
+        if let Some(&next) = chars.get(i)
+            && let Some(glide) = match next {
+                'ゃ' => Some('a'),
+                'ゅ' => Some('u'),
+                'ょ' => Some('o'),
+                _ => None,
+            }
+            && syllable.ends_with('i')
+            && syllable.len() >= 2
+        {
+            i += 1;
+            let stem = &syllable[..syllable.len() - 1];
+            syllable = match stem {
+                "sh" | "ch" | "j" => format!("{stem}{glide}"),
+                _ => format!("{stem}y{glide}"),
+            };
+        }
+        if geminate {
+            geminate = false;
+            if let Some(first) = syllable.chars().next().filter(|c| !"aiueon".contains(*c)) {
+                out.push(if syllable.starts_with("ch") { 't' } else { first });
+            }
+        }
+        if c == 'ん' && !kunrei {
+            syllable = "nn".into();
+        }
+        out.push_str(&syllable);
+    }
+    (!out.is_empty()).then_some(out)
+}
+
+fn kana_romaji(c: char, kunrei: bool) -> Option<&'static str> {
+    const ROWS: &[(&str, [&str; 5])] = &[
+        ("あいうえお", ["a", "i", "u", "e", "o"]),
+        ("かきくけこ", ["ka", "ki", "ku", "ke", "ko"]),
+        ("がぎぐげご", ["ga", "gi", "gu", "ge", "go"]),
+        ("さしすせそ", ["sa", "shi", "su", "se", "so"]),
+        ("ざじずぜぞ", ["za", "ji", "zu", "ze", "zo"]),
+        ("たちつてと", ["ta", "chi", "tsu", "te", "to"]),
+        ("だぢづでど", ["da", "ji", "zu", "de", "do"]),
+        ("なにぬねの", ["na", "ni", "nu", "ne", "no"]),
+        ("はひふへほ", ["ha", "hi", "fu", "he", "ho"]),
+        ("ばびぶべぼ", ["ba", "bi", "bu", "be", "bo"]),
+        ("ぱぴぷぺぽ", ["pa", "pi", "pu", "pe", "po"]),
+        ("まみむめも", ["ma", "mi", "mu", "me", "mo"]),
+        ("らりるれろ", ["ra", "ri", "ru", "re", "ro"]),
+    ];
+    let hepburn = match c {
+        'や' => "ya",
+        'ゆ' => "yu",
+        'よ' => "yo",
+        'わ' => "wa",
+        'を' => return Some(if kunrei { "o" } else { "wo" }),
+        'ん' => "n",
+        'ぁ' => "a",
+        'ぃ' => "i",
+        'ぅ' => "u",
+        'ぇ' => "e",
+        'ぉ' => "o",
+        'ゐ' => "i",
+        'ゑ' => "e",
+        'ゔ' => "vu",
+        _ => ROWS.iter().find_map(|(row, romaji)| row.chars().position(|k| k == c).map(|p| romaji[p]))?,
+    };
+    Some(if kunrei {
+        match hepburn {
+            "shi" => "si",
+            "chi" => "ti",
+            "tsu" => "tu",
+            "fu" => "hu",
+            "ji" => "zi",
+            other => other,
+        }
+    } else {
+        hepburn
+    })
+}
+
+/// A Latin word with one slip of the keyboard, chosen by `seed`: a letter left out
+/// (libary), two letters swapped, or one doubled. Words shorter than five letters are
+/// left alone (`None`).
+pub fn letter_slip(word: &str, seed: u64) -> Option<String> {
+    let chars: Vec<char> = word.chars().collect();
+    if chars.len() < 5 || !chars.iter().all(|c| c.is_ascii_alphabetic()) {
+        return None;
+    }
+    // Not the first letter: patrons know how a word begins.
+    let at = 1 + (seed / 3) as usize % (chars.len() - 2);
+    let mut out = chars.clone();
+    match seed % 3 {
+        0 => {
+            out.remove(at);
+        }
+        1 => out.swap(at, at + 1),
+        _ => out.insert(at, chars[at]),
+    }
+    (out != chars).then(|| out.into_iter().collect())
+}
+
 #[cfg(test)]
 mod tests {
+    use std::collections::BTreeSet;
+
     use super::*;
 
     #[test]
@@ -163,5 +395,30 @@ mod tests {
         assert_eq!(hyphenated_isbn13("9782070360024"), None);
         assert_eq!(isbn10("9780306406157").as_deref(), Some("0306406152"));
         assert_eq!(isbn10("9784101010137").as_deref(), Some("4101010137"));
+    }
+
+    #[test]
+    fn slips_and_romaji_as_patrons_type_them() {
+        let slips: BTreeSet<String> = (0..40).filter_map(|seed| kana_slip("はくはつき", seed)).collect();
+        assert!(slips.contains("はぐはつき") && slips.contains("はくはっき"), "{slips:?}");
+        assert!(!slips.contains("はくはつき"));
+        let slips: BTreeSet<String> = (0..40).filter_map(|seed| kana_slip("としょかん", seed)).collect();
+        assert!(slips.contains("としよかん"), "{slips:?}");
+        let slips: BTreeSet<String> = (0..40).filter_map(|seed| kana_slip("とうきょう", seed)).collect();
+        assert!(slips.contains("とおきょう") && slips.contains("とーきょう"), "{slips:?}");
+        assert_eq!(kana_slip("ん", 0), None);
+        assert_eq!(romaji_typed("としょかん", RomajiStyle::Kunrei).as_deref(), Some("tosyokan"));
+        assert_eq!(romaji_typed("なつめ", RomajiStyle::Kunrei).as_deref(), Some("natume"));
+        assert_eq!(romaji_typed("しんり", RomajiStyle::Kunrei).as_deref(), Some("sinri"));
+        assert_eq!(romaji_typed("おおさか を あるく", RomajiStyle::Wapuro).as_deref(), Some("oosakawoaruku"));
+        assert_eq!(romaji_typed("あかねとんぼ", RomajiStyle::Wapuro).as_deref(), Some("akanetonnbo"));
+        assert_eq!(romaji_typed("まっちゃ", RomajiStyle::Wapuro).as_deref(), Some("matcha"));
+        assert_eq!(romaji_typed("こーひー", RomajiStyle::Wapuro).as_deref(), Some("koohii"));
+        assert_eq!(romaji_typed("東京", RomajiStyle::Wapuro), None);
+        let typos: BTreeSet<String> = (0..30).filter_map(|seed| letter_slip("library", seed)).collect();
+        assert!(typos.contains("libary") || typos.contains("lbrary") || typos.contains("liibrary"), "{typos:?}");
+        assert!(typos.iter().all(|t| t.starts_with('l') && t != "library"));
+        assert_eq!(letter_slip("japan", 0).map(|t| t.len()), Some(4));
+        assert_eq!(letter_slip("map", 0), None);
     }
 }

@@ -1,5 +1,5 @@
 //! The known-item quality bar of the search-engine issue: success@10 at least 0.95 over
-//! all queries and at least 0.85 for every kind of query, on the full query set of
+//! all queries and at least 0.90 for every kind of query, on the full query set of
 //! `cargo run --release -p benches --bin quality` (see `benches::quality`).
 
 use benches::quality::{self, Config, Kind, MIN_SUCCESS_AT_10_OVERALL, MIN_SUCCESS_AT_10_PER_KIND};

@@ -351,13 +351,13 @@ impl Index {
                 loosened = true;
             }
             let normalized = tokenizer_dict::normalize(word).into_string();
-            let reading_text = if normalized.is_ascii() {
-                tokenizer_dict::romaji_to_kana(&normalized)
+            let readings = if normalized.is_ascii() {
+                tokenizer_dict::romaji_readings(&normalized)
             } else {
-                Some(normalized.clone())
+                vec![normalized.clone()]
             };
-            if let Some(text) = reading_text.filter(|t| t.chars().count() >= 2) {
-                let tokens = self.positioned_tokens(TokenView::FoldedReadingBigrams, &text);
+            for text in readings.iter().filter(|t| t.chars().count() >= 2) {
+                let tokens = self.positioned_tokens(TokenView::FoldedReadingBigrams, text);
                 for (field, boost) in [(f.title_fold, TITLE * 0.5), (f.author_fold, AUTHOR * 0.5)] {
                     if let Some(query) = self.tokens_query(field, TokenView::FoldedReadingBigrams, &tokens) {
                         alternatives.push(Box::new(BoostQuery::new(query, boost)));

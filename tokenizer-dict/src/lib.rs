@@ -31,5 +31,5 @@ pub use error::{Error, Result};
 pub use furigana::RubySegment;
 pub use kana::{Romaji, is_hiragana, is_katakana, romanize, to_hiragana};
 pub use normalize::{Normalized, normalize};
-pub use slips::{fold_kana, romaji_to_kana};
+pub use slips::{fold_kana, romaji_readings, romaji_to_kana};
 pub use variants::{standard_form as standard_kanji, variant_count};

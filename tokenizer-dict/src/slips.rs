@@ -16,7 +16,8 @@
 use crate::kana::{is_hiragana, to_hiragana};
 
 /// The folded form of a reading: hiragana without dakuten or handakuten, small kana as
-/// large, ゐ ゑ を as い え お, and a long vowel written once (its second vowel kana or ー
+/// large, ゐ ゑ を as い え お, ち ぢ じ as し and つ づ ず as す (a dakuten added to ち is
+/// ぢ, which sounds as じ), and a long vowel written once (its second vowel kana or ー
 /// dropped). Characters that are not kana are kept as they are.
 ///
 /// ```
@@ -58,8 +59,8 @@ pub fn fold_kana(text: &str) -> String {
     out
 }
 
-/// A kana without its voicing marks and at its full size (ぱ -> は, ょ -> よ, っ -> つ,
-/// ヴ -> う); ゐ ゑ を become い え お.
+/// A kana without its voicing marks and at its full size (ぱ -> は, ょ -> よ, ヴ -> う);
+/// ゐ ゑ を become い え お, ち ぢ じ し all し, つ っ づ ず all す.
 fn plain_kana(c: char) -> char {
     let unvoiced = match c {
         'が' => 'か',
@@ -73,8 +74,10 @@ fn plain_kana(c: char) -> char {
         'ぜ' => 'せ',
         'ぞ' => 'そ',
         'だ' => 'た',
-        'ぢ' => 'し', // ぢ and じ sound alike: both fold to し
-        'づ' => 'す', // and づ, ず to す
+        // ぢ sounds as じ and is mistyped for ち: ち, ぢ, し and じ all fold to し, and
+        // つ, づ, す and ず to す.
+        'ぢ' | 'ち' => 'し',
+        'づ' | 'つ' => 'す',
         'で' => 'て',
         'ど' => 'と',
         'ば' | 'ぱ' => 'は',
@@ -88,7 +91,7 @@ fn plain_kana(c: char) -> char {
         'ぅ' => 'う',
         'ぇ' => 'え',
         'ぉ' => 'お',
-        'っ' => 'つ',
+        'っ' => 'す',
         'ゃ' => 'や',
         'ゅ' => 'ゆ',
         'ょ' => 'よ',
@@ -100,7 +103,6 @@ fn plain_kana(c: char) -> char {
         'を' => 'お',
         other => other,
     };
-    // ち and し, つ and す stay apart: only their voiced forms are confused.
     unvoiced
 }
 
@@ -132,6 +134,29 @@ fn vowel_of(c: char) -> Option<char> {
 /// assert_eq!(romaji_to_kana("library"), None);
 /// ```
 pub fn romaji_to_kana(text: &str) -> Option<String> {
+    parse_romaji(text, false)
+}
+
+/// Every hiragana reading `text` may be romaji for: [`romaji_to_kana`]'s, and where it
+/// differs the reading of an IME, for which nn is ん before a vowel too (amazonnappuru is
+/// あまぞんあっぷる to an IME, あまぞんなっぷる in Hepburn). Empty when it is not romaji.
+///
+/// ```
+/// use tokenizer_dict::romaji_readings;
+/// assert_eq!(romaji_readings("mannenn"), ["まんねん", "まんえん"]);
+/// assert_eq!(romaji_readings("natume"), ["なつめ"]);
+/// ```
+pub fn romaji_readings(text: &str) -> Vec<String> {
+    let mut out: Vec<String> = parse_romaji(text, false).into_iter().collect();
+    if let Some(ime) = parse_romaji(text, true)
+        && !out.contains(&ime)
+    {
+        out.push(ime);
+    }
+    out
+}
+
+fn parse_romaji(text: &str, ime: bool) -> Option<String> {
     let letters: Vec<u8> = text.bytes().filter(|b| !matches!(b, b' ' | b'-')).map(|b| b.to_ascii_lowercase()).collect();
     if letters.is_empty() || !letters.iter().all(|b| b.is_ascii_lowercase() || *b == b'\'') {
         return None;
@@ -154,8 +179,10 @@ pub fn romaji_to_kana(text: &str) -> Option<String> {
                 }
                 Some(b'n') => {
                     out.push('ん');
-                    // "nna" is ん + な in wāpuro only when followed by a vowel: んな.
-                    i += if rest.get(2).is_some_and(|b| is_vowel(*b) || *b == b'y') { 1 } else { 2 };
+                    // Before a vowel, Hepburn's nn is ん and the n of the next syllable
+                    // (konnichiha); an IME's nn is ん whatever follows.
+                    let hepburn_double = rest.get(2).is_some_and(|b| is_vowel(*b) || *b == b'y');
+                    i += if hepburn_double && !ime { 1 } else { 2 };
                     continue;
                 }
                 Some(b'\'') => {
@@ -393,6 +420,8 @@ mod tests {
             ("おおさか", "おうさか"),
             ("せんせい", "せんせー"),
             ("ぢしん", "じしん"),
+            ("うぢむら", "うちむら"),
+            ("ぎじゅづ", "ぎじゅつ"),
             ("みかづき", "みかずき"),
             ("ヴァイオリン", "うあいおりん"),
             ("おおさかをあるく", "おさかおあるく"),
@@ -400,7 +429,7 @@ mod tests {
         for (typed, catalogued) in same {
             assert_eq!(fold_kana(typed), fold_kana(catalogued), "{typed} / {catalogued}");
         }
-        let apart = [("ちず", "しず"), ("つき", "すき"), ("かわ", "かな"), ("はな", "はなし")];
+        let apart = [("ちず", "ちえ"), ("つき", "すく"), ("かわ", "かな"), ("はな", "はなし")];
         for (a, b) in apart {
             assert_ne!(fold_kana(a), fold_kana(b), "{a} / {b}");
         }
@@ -435,6 +464,9 @@ mod tests {
         }
         for english in ["library", "catalog", "history", "world", "3", "東京", "", "qa"] {
             assert_eq!(romaji_to_kana(english), None, "{english}");
+            assert!(romaji_readings(english).is_empty(), "{english}");
         }
+        assert_eq!(romaji_readings("amazonnappuru"), ["あまぞんなっぷる", "あまぞんあっぷる"]);
+        assert_eq!(romaji_readings("konnnichiha"), ["こんにちは"]);
     }
 }
