@@ -326,11 +326,7 @@ impl Index {
     /// and a Latin word of five letters or more with one slip (two from eight letters),
     /// as the start of a longer word (catalog, catalogue) and in its other spelling.
     /// Words patrons add ([`ADDED_WORDS`]) are never required.
-    fn near_query(
-        &self,
-        request: &SearchRequest,
-        searcher: &Searcher,
-    ) -> Result<Option<(Box<dyn Query>, Vec<String>)>> {
+    fn near_query(&self, request: &SearchRequest, searcher: &Searcher) -> Result<Option<NearQuery>> {
         let node = request_node(request)?;
         if !is_plain_words(&node) {
             return Ok(None);
@@ -950,6 +946,9 @@ impl SegmentSortKeyComputer for IdOfDoc {
         id
     }
 }
+
+/// The near-match query of a search, and the words no record has even read loosely.
+type NearQuery = (Box<dyn Query>, Vec<String>);
 
 /// What one pass over the matching documents gives: the total, this page's hits with
 /// their scores, and the facets if they were asked for.

@@ -329,6 +329,12 @@ pub(crate) fn search(
     if results.relaxed {
         println!("no record has every word; near matches:");
     }
+    if results.near {
+        println!("nothing as typed; near readings and spellings, or every word but one:");
+        if !results.unmatched_words.is_empty() {
+            println!("words no record has: {}", results.unmatched_words.join(", "));
+        }
+    }
     for (rank, hit) in results.hits.iter().enumerate() {
         let year = hit.year.map(|y| y.to_string()).unwrap_or_default();
         println!(

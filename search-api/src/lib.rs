@@ -30,6 +30,7 @@ mod ruby;
 mod server;
 mod sru;
 mod staff;
+mod volumes;
 
 pub use analyze::analysis_json;
 pub use api::openapi_document;

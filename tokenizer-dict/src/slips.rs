@@ -62,7 +62,7 @@ pub fn fold_kana(text: &str) -> String {
 /// A kana without its voicing marks and at its full size (ぱ -> は, ょ -> よ, ヴ -> う);
 /// ゐ ゑ を become い え お, ち ぢ じ し all し, つ っ づ ず all す.
 fn plain_kana(c: char) -> char {
-    let unvoiced = match c {
+    match c {
         'が' => 'か',
         'ぎ' => 'き',
         'ぐ' => 'く',
@@ -102,8 +102,7 @@ fn plain_kana(c: char) -> char {
         'ゑ' => 'え',
         'を' => 'お',
         other => other,
-    };
-    unvoiced
+    }
 }
 
 /// The vowel a (folded) kana ends in.

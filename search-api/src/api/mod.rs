@@ -144,6 +144,8 @@ struct SearchJson {
     facets: indexer::FacetCounts,
     did_you_mean: Option<String>,
     relaxed: bool,
+    near: bool,
+    unmatched_words: Vec<String>,
 }
 
 /// Searches a library and turns the hits into [`HitJson`]s (with availability).
@@ -212,6 +214,8 @@ async fn search(
                 facets: results.facets,
                 did_you_mean: results.did_you_mean,
                 relaxed: results.relaxed,
+                near: results.near,
+                unmatched_words: results.unmatched_words,
             })
         })
         .await

@@ -561,13 +561,15 @@ fn public_document() -> Value {
                 },
                 "SearchResults": {
                     "type": "object",
-                    "required": ["total", "page", "per_page", "hits", "facets", "did_you_mean", "relaxed"],
+                    "required": ["total", "page", "per_page", "hits", "facets", "did_you_mean", "relaxed", "near", "unmatched_words"],
                     "properties": {
                         "total": { "type": "integer" }, "page": { "type": "integer" }, "per_page": { "type": "integer" },
                         "hits": { "type": "array", "items": { "$ref": "#/components/schemas/Hit" } },
                         "facets": { "type": "object", "description": "ndc, lang, material, decade, author, subject; branch (branches holding a copy, labelled with the branch's name) and available (* first: a copy can be borrowed now anywhere; then by branch)", "additionalProperties": { "type": "array", "items": { "$ref": "#/components/schemas/FacetCount" } } },
                         "did_you_mean": { "type": ["string", "null"] },
-                        "relaxed": { "type": "boolean", "description": "true when no record had every word: the hits are records whose title has most of the characters of each long Japanese word (a title typed without what is bracketed inside it)" }
+                        "relaxed": { "type": "boolean", "description": "true when no record had every word: the hits are records whose title has most of the characters of each long Japanese word (a title typed without what is bracketed inside it)" },
+                        "near": { "type": "boolean", "description": "true when the words as typed found nothing and the hits are near matches: a reading with a slip (dakuten, small kana, long vowels), kanji and kana mixed, romaji of any system, a misspelt Latin word, or all words but one (a word patrons add such as 小説 is never required)" },
+                        "unmatched_words": { "type": "array", "items": { "type": "string" }, "description": "with near: the words no record has as typed" }
                     }
                 },
                 "Suggestion": {

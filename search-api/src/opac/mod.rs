@@ -300,20 +300,39 @@ async fn record(
         let bib = library.catalogue.get(id)?.ok_or_else(|| ApiError::no_record(&id.to_string()))?;
         let view = RecordView::build(&library, &bib)?;
         let ruby = crate::ruby::title_ruby(&analyzer, &view.title, &view.title_reading);
-        Ok((view, ruby))
+        let volumes = crate::volumes::other_volumes(&library, &bib)?;
+        Ok((view, ruby, volumes))
     })
     .await;
     let lang = request.lang;
     match view {
-        Ok((view, ruby)) => {
+        Ok((view, ruby, volumes)) => {
             let mut record = RecordPage::build(lang, &here, &view);
             record.set_ruby(&view.title, ruby.as_deref());
+            record.set_navigation(&here, &volumes, back_to_results(&headers, &here));
             let form = SearchForm::new(lang, &here, &SearchParams::default());
             let frame = request.frame(format!("{} - {}", view.title, here.name), Some(here), Some(form));
             request.page(StatusCode::OK, "record.html", &Page { frame, record })
         }
         Err(err) => request.error(Some(&here), None, err),
     }
+}
+
+/// The results page the patron came from, from the `Referer` a browser sends within the
+/// site (the policy is `same-origin`): a search of this library, as a path and query of
+/// this site, never another site's URL.
+fn back_to_results(headers: &HeaderMap, library: &LibraryRef) -> Option<String> {
+    let referer = headers.get(header::REFERER)?.to_str().ok()?;
+    let host = headers.get(header::HOST)?.to_str().ok()?;
+    let after_scheme = referer.strip_prefix("https://").or_else(|| referer.strip_prefix("http://"))?;
+    let (referer_host, path) = after_scheme.split_at(after_scheme.find('/')?);
+    if !referer_host.eq_ignore_ascii_case(host) {
+        return None;
+    }
+    let (route, query) = path.split_once('?')?;
+    let searched = route == format!("{}search", library.home) || route == library.home;
+    let has_query = query.split('&').any(|pair| pair.starts_with("q=") || pair.starts_with("filter="));
+    (searched && has_query && !path.contains(['\\', '"', '<', '>'])).then(|| path.to_string())
 }
 
 /// `POST /{tenant}/records/{id}/hold`: the record page's 予約する button, answered by the

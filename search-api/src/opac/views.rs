@@ -309,7 +309,8 @@ pub(crate) struct Results {
     pub sorts: Vec<Link>,
     pub paging: Option<Paging>,
     pub did_you_mean: Option<Link>,
-    /// Said above the hits when they are near matches (no record had every word).
+    /// Said above the hits when they are near matches (no record had every word, or none
+    /// was written as typed), with the words no record has.
     pub relaxed_text: Option<String>,
     pub none_text: String,
     pub first_page: Option<String>,
@@ -440,7 +441,17 @@ impl Results {
             sorts,
             paging: paging(lang, params, results.total, &link),
             did_you_mean,
-            relaxed_text: results.relaxed.then(|| fill(text(lang, "results_relaxed"), std::slice::from_ref(&params.q))),
+            relaxed_text: if results.near {
+                let mut said = fill(text(lang, "results_near"), std::slice::from_ref(&params.q));
+                if !results.unmatched_words.is_empty() {
+                    let words = results.unmatched_words.iter().map(|w| format!("「{w}」")).collect::<String>();
+                    said.push(' ');
+                    said.push_str(&fill(text(lang, "results_unmatched"), &[words]));
+                }
+                Some(said)
+            } else {
+                results.relaxed.then(|| fill(text(lang, "results_relaxed"), std::slice::from_ref(&params.q)))
+            },
             none_text: fill(text(lang, "results_none"), std::slice::from_ref(&params.q)),
             first_page,
         }
@@ -595,6 +606,10 @@ pub(crate) struct RecordPage {
     pub permalink: String,
     pub downloads: Vec<Link>,
     pub hold_action: String,
+    /// The results page the patron came from (検索結果に戻る).
+    pub back: Option<String>,
+    /// The other volumes of the work, in the order of their numbers.
+    pub volumes: Vec<Link>,
 }
 
 /// A search for a field's value, as a link.
@@ -614,6 +629,20 @@ pub(crate) fn jst(seconds: i64) -> String {
 }
 
 impl RecordPage {
+    /// The way back to the results and on to the other volumes.
+    pub(crate) fn set_navigation(
+        &mut self,
+        library: &LibraryRef,
+        volumes: &[crate::volumes::Volume],
+        back: Option<String>,
+    ) {
+        self.back = back;
+        self.volumes = volumes
+            .iter()
+            .map(|v| Link { label: v.title.clone(), url: format!("{}records/{}", library.home, v.id), current: false })
+            .collect();
+    }
+
     /// Puts ruby over the record's title.
     pub(crate) fn set_ruby(&mut self, title: &str, ruby: Option<&[tokenizer_dict::RubySegment]>) {
         self.title = ruby_pieces(title, &[], ruby);
@@ -742,6 +771,8 @@ impl RecordPage {
                 Link { label: text(lang, "download_json").to_owned(), url: api.clone(), current: false },
             ],
             hold_action: format!("{}records/{}/hold", library.home, view.id),
+            back: None,
+            volumes: Vec::new(),
         }
     }
 }

@@ -445,3 +445,86 @@ async fn answers_are_compressed_when_the_client_accepts_it() {
         }
     }
 }
+
+/// Every byte of `text` outside unreserved ASCII percent-encoded, for a query string.
+fn percent(text: &str) -> String {
+    text.bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn record_pages_link_back_to_their_results_and_on_to_the_other_volumes() {
+    let data = TestData::new("opac-volumes");
+    let catalogue = data.tenant("tosho", "栞市立図書館", &[JAPAN_MARC]);
+    let volume = |control: &str, number: &str| Record {
+        leader: "00000nam a2200000 i 4500".to_owned(),
+        fields: vec![
+            Field::Control { tag: "001".parse().unwrap(), value: control.to_owned() },
+            Field::Control { tag: "003".parse().unwrap(), value: "SHIORI-TEST".to_owned() },
+            field("100", &[('a', "永井, 荷風")]),
+            field("245", &[('a', "断腸亭日乗"), ('n', number)]),
+        ],
+    };
+    catalogue.upsert(vec![volume("v10", "第10巻"), volume("v2", "第2巻"), volume("v1", "第1巻")], "facts").unwrap();
+    drop(catalogue);
+    let app = search_api::router(data.state());
+
+    // The volume typed after the title comes first.
+    let second = first_id(&app, &percent("断腸亭日乗 2")).await;
+    let tenth = first_id(&app, &percent("断腸亭日乗 10")).await;
+    assert_ne!(second, tenth);
+
+    // Reached from a results page of this site: 検索結果に戻る leads back to it.
+    let results = format!("/tosho/?q={}", percent("断腸亭日乗"));
+    let referer = format!("http://localhost{results}");
+    let uri = format!("/tosho/records/{second}");
+    let page = get_with(&app, &uri, &[("host", "localhost"), ("referer", &referer)]).await;
+    page.assert_html(StatusCode::OK);
+    assert!(page.body.contains(&format!("<a href=\"{}\">検索結果に戻る</a>", escaped(&results))), "{}", page.body);
+    // The other volumes, in the order of their numbers, without this one.
+    let list = page.body.split("この資料の他の巻").nth(1).unwrap_or_else(|| panic!("no volumes: {}", page.body));
+    let first_volume = list.find("第1巻").expect("volume 1 listed");
+    let tenth_volume = list.find("第10巻").expect("volume 10 listed");
+    assert!(first_volume < tenth_volume, "{list}");
+    assert!(!list.split("</section>").next().unwrap_or_default().contains("第2巻"), "{list}");
+    assert!(list.contains(&escaped(&format!("/tosho/records/{tenth}"))), "{list}");
+
+    // No way back to another site, to a page that is not a search, or without a referer.
+    for referer in [
+        format!("https://evil.example{results}"),
+        "http://localhost/tosho/records/1".to_owned(),
+        "http://localhost/tosho/?q=%22%3E%3Cscript%3E".replace("%22%3E%3Cscript%3E", "\"><script>"),
+    ] {
+        let page = get_with(&app, &uri, &[("host", "localhost"), ("referer", &referer)]).await;
+        assert!(!page.body.contains("検索結果に戻る"), "{referer}: {}", page.body);
+    }
+    assert!(!get(&app, &uri).await.body.contains("検索結果に戻る"));
+    // A record that is not a numbered volume lists none.
+    let other = first_id(&app, &percent("これからの本の話をしよう")).await;
+    assert!(!get(&app, &format!("/tosho/records/{other}")).await.body.contains("この資料の他の巻"));
+}
+
+#[tokio::test]
+async fn near_matches_say_so_and_name_the_words_no_record_has() {
+    let data = TestData::new("opac-near");
+    let app = app(&data);
+    let page = get(&app, &format!("/tosho/?q={}", percent("でんししょせぎ zzzz"))).await;
+    page.assert_html(StatusCode::OK);
+    assert!(page.body.contains("読みや綴りの近い資料"), "{}", page.body);
+    assert!(page.body.contains("一致する資料がない語: 「zzzz」"), "{}", page.body);
+    assert!(page.body.contains("class=\"hit"), "{}", page.body);
+    // Typed right, the same search says nothing of near matches.
+    let exact = get(&app, &format!("/tosho/?q={}", percent("でんししょせき"))).await;
+    assert!(!exact.body.contains("読みや綴りの近い資料"), "{}", exact.body);
+    // And the API says it too.
+    let json = get(&app, &format!("/api/v1/tosho/search?q={}", percent("でんししょせぎ zzzz"))).await;
+    let json: serde_json::Value = serde_json::from_str(&json.body).unwrap();
+    assert_eq!((json["near"].as_bool(), json["unmatched_words"][0].as_str()), (Some(true), Some("zzzz")));
+}
