@@ -168,6 +168,9 @@ async function main() {
       check(branches.some((b) => availability.includes(b)), `the copies are listed by branch (${branches.join(" / ")})`);
       check(!availability.includes("所蔵なし"), "a record with copies does not say 所蔵なし");
     }
+    const back = page.locator(".record__back a");
+    check((await back.count()) === 1, "the record page links back to the results");
+    check(((await back.getAttribute("href")) || "").includes("q="), "the way back keeps the search");
     check((await page.locator("dl.fields dt").count()) >= 5, "labelled fields");
     await page.locator("details.marc summary").click();
     check(await page.locator("details.marc table").isVisible(), "the MARC view opens");
@@ -177,6 +180,22 @@ async function main() {
     const recordOverflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
     check(recordOverflow <= 0, `record page: no sideways scrolling at 375 px (overflow ${recordOverflow} px)`);
     await page.setViewportSize({ width: 1280, height: 900 });
+
+    console.log("back to the results");
+    await Promise.all([page.waitForURL(/[?&]q=/), back.click()]);
+    check((await page.locator("li.hit").count()) === hits, "back on the same results");
+
+    console.log("near matches of a reading typed with a slip");
+    const near = new URL(base);
+    near.searchParams.set("q", "としよかん");
+    await page.goto(near.toString());
+    const said = ((await page.locator(".results__relaxed").textContent()) || "").trim();
+    check(said.includes("読みや綴りの近い資料"), `the page says the hits are near matches (${said})`);
+    check((await page.locator("li.hit").count()) > 0, "としよかん finds the 図書館 titles");
+    await accessibility(page, "near-match results");
+    await page.screenshot({ path: join(artifacts, "opac-near.png"), fullPage: false });
+    await page.goBack();
+    await Promise.all([page.waitForURL(/\/records\/\d+$/), page.locator("li.hit h2 a").first().click()]);
 
     console.log("place a hold");
     await Promise.all([page.waitForURL(/\/my\/login\?bib=\d+$/), page.locator("form.hold button").click()]);
