@@ -144,6 +144,8 @@ const MESSAGES: &[(&str, &str, &str)] = &[
     ("field_updated", "最終更新", "Last updated"),
     ("hold_button", "予約する", "Place a hold"),
     ("record_back", "検索結果に戻る", "Back to the results"),
+    // A scrollable table's own name, apart from its section's (axe: landmark-unique).
+    ("table_suffix", "の表", " (table)"),
     ("volumes_heading", "この資料の他の巻", "Other volumes of this work"),
     ("back_to_record", "資料の詳細に戻る", "Back to the record"),
     ("marc_heading", "MARC 表示", "MARC view"),
