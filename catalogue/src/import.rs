@@ -1,5 +1,6 @@
-//! Importing MARC files: every good record is stored, every bad one is reported with its
-//! file, ordinal, byte offset and reason, and nothing is half-written (records are stored
+//! Importing MARC files (ISO 2709, MARCXML, MarcEdit `.mrk`, MARC-in-JSON, each also
+//! gzip-compressed): every good record is stored, every bad one is reported with its
+//! file, ordinal, byte offset and reason (with the line for `.mrk` and JSON), and nothing is half-written (records are stored
 //! in batches, each one transaction; re-running an import is an idempotent upsert).
 
 use std::io::Write;
@@ -125,7 +126,12 @@ pub fn import_bytes(
     progress: &mut dyn FnMut(u64, u64),
 ) -> Result<ImportReport> {
     let started = Instant::now();
-    let records = source::records(data).map_err(|reason| Error::NotMarc { path: PathBuf::from(source), reason })?;
+    let not_marc = |reason| Error::NotMarc { path: PathBuf::from(source), reason };
+    // gzip of any format is undone first, bounded (see `MAX_DECOMPRESSED_BYTES`); offsets
+    // and progress are then those of the decompressed bytes.
+    let data = source::decompress(data).map_err(not_marc)?;
+    let data = &*data;
+    let records = source::records(data).map_err(not_marc)?;
     let source_name = source.to_owned();
     let mut report = ImportReport { file: PathBuf::from(source), ..ImportReport::default() };
     let mut batch = Vec::with_capacity(BATCH);

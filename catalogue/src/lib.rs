@@ -123,13 +123,17 @@ pub use circulation::{
     TitleLoans,
 };
 pub use error::{Error, ErrorKind, Result};
-pub use export::{ExportFormat, export, marcxml_record};
+pub use export::{
+    ExportFormat, ExportReport, SkippedRecord, check_record, export, iso2709_record, marcxml_record, try_marcxml_record,
+};
 pub use import::{ImportReport, Rejection, import_bytes, import_file};
 pub use isbn::isbn13;
 pub use layout::DataLayout;
 pub use marc::iso2709::SourceEncoding;
 pub use marc::record::{Field, Record, Subfield, Tag, trim_isbd};
-pub use marc::source::{Format, SourceRecord, detect as detect_format, records as read_records};
+pub use marc::source::{
+    Format, MAX_DECOMPRESSED_BYTES, SourceRecord, decompress, detect as detect_format, records as read_records,
+};
 pub use marc::{LanguageName, language_name};
 pub use security::{
     ACCESS_LOG_RETENTION_DAYS, AccessEntry, AccessLogs, AccountId, AccountInfo, AuditEvent, AuditHead, AuditLog,

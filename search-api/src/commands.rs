@@ -10,8 +10,12 @@ use catalogue::{
 };
 use tokenizer_dict::JapaneseAnalyzer;
 
-/// Exit status of an import that stored what it could but rejected some records.
+/// Exit status of an import that stored what it could but rejected some records, and of
+/// an export that left out records its format cannot carry.
 const EXIT_REJECTED: u8 = 3;
+
+/// Skipped records listed one by one on standard error by `export` (all are counted).
+const MAX_SKIPS_LISTED: usize = 100;
 
 pub(crate) fn analyze(text: String, user_dict: Option<PathBuf>, compact: bool) -> anyhow::Result<ExitCode> {
     let text = if text == "-" {
@@ -267,28 +271,34 @@ fn with_progress<T>(
 
 pub(crate) fn export(data: &Path, tenant: &str, format: ExportFormat, out: Option<&Path>) -> anyhow::Result<ExitCode> {
     let (_, catalogue) = open_catalogue(data, tenant)?;
-    let written = match out {
+    let report = match out {
         Some(path) => {
             // Write to a temporary file and rename, so a failed export never leaves a
             // truncated file under the requested name.
             let partial = path.with_extension("partial");
             let file = std::fs::File::create(&partial).with_context(|| format!("creating {}", partial.display()))?;
             let mut writer = std::io::BufWriter::new(file);
-            let written = catalogue::export(&catalogue, format, &mut writer)?;
+            let report = catalogue::export(&catalogue, format, &mut writer)?;
             writer.into_inner().map_err(|e| e.into_error())?.sync_all()?;
             std::fs::rename(&partial, path).with_context(|| format!("renaming to {}", path.display()))?;
-            written
+            report
         }
         None => {
             let stdout = std::io::stdout();
             let mut lock = std::io::BufWriter::new(stdout.lock());
-            let written = catalogue::export(&catalogue, format, &mut lock)?;
+            let report = catalogue::export(&catalogue, format, &mut lock)?;
             lock.flush()?;
-            written
+            report
         }
     };
-    eprintln!("exported {written} records");
-    Ok(ExitCode::SUCCESS)
+    for skipped in report.skipped.iter().take(MAX_SKIPS_LISTED) {
+        eprintln!("  skipped record {} (not valid {}): {}", skipped.bib_id, format.name(), skipped.reason);
+    }
+    if report.skipped.len() > MAX_SKIPS_LISTED {
+        eprintln!("  … and {} more skipped records", report.skipped.len() - MAX_SKIPS_LISTED);
+    }
+    eprintln!("{}", report.summary());
+    Ok(if report.skipped.is_empty() { ExitCode::SUCCESS } else { ExitCode::from(EXIT_REJECTED) })
 }
 
 pub(crate) fn reindex(data: &Path, tenant: &str) -> anyhow::Result<ExitCode> {

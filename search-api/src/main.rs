@@ -55,8 +55,9 @@ enum Command {
         #[command(subcommand)]
         command: AuditCommand,
     },
-    /// Import MARC files (ISO 2709 in UTF-8 or MARC-8, or MARCXML; detected from the
-    /// bytes). Re-importing updates records by 003 + 001 instead of duplicating them.
+    /// Import MARC files (ISO 2709 in UTF-8 or MARC-8, MARCXML, MarcEdit .mrk or
+    /// MARC-in-JSON, each also gzip-compressed; detected from the bytes). Re-importing
+    /// updates records by 003 + 001 instead of duplicating them.
     /// Exit status 0: all imported; 3: some records were rejected (see the rejects files).
     Import {
         /// The tenant to import into.
@@ -178,7 +179,10 @@ enum Command {
         #[arg(long, env = "SHIORI_MAIL_FROM")]
         mail_from: Option<String>,
     },
-    /// Export a tenant's catalogue as UTF-8 ISO 2709 or MARCXML.
+    /// Export a tenant's catalogue as UTF-8 ISO 2709, MARCXML, MarcEdit .mrk or MARC-in-JSON,
+    /// control fields first. Records the format cannot carry as they are are left out and
+    /// listed on standard error with their bib id and reason (nothing is repaired).
+    /// Exit status 0: all exported; 3: some records were left out.
     Export {
         /// The tenant.
         #[arg(long)]
@@ -372,6 +376,10 @@ enum Format {
     Marc,
     /// MARCXML (MARC 21 slim).
     Marcxml,
+    /// MarcEdit's mnemonic form (.mrk), UTF-8.
+    Mrk,
+    /// MARC-in-JSON (one array, a record per line; pymarc's JSONReader reads it).
+    Json,
 }
 
 fn main() -> ExitCode {
@@ -486,6 +494,8 @@ fn main() -> ExitCode {
             let format = match format {
                 Format::Marc => catalogue::ExportFormat::Marc,
                 Format::Marcxml => catalogue::ExportFormat::MarcXml,
+                Format::Mrk => catalogue::ExportFormat::Mnemonic,
+                Format::Json => catalogue::ExportFormat::Json,
             };
             commands::export(&data, &tenant, format, out.as_deref())
         }

@@ -125,7 +125,7 @@ fn main() -> anyhow::Result<()> {
     let partial = out.with_extension("mrc.part");
     let file = std::fs::File::create(&partial).with_context(|| format!("creating {}", partial.display()))?;
     let mut writer = Hashing { inner: std::io::BufWriter::new(file), hasher: Sha256::new(), bytes: 0 };
-    let exported = catalogue::export(&catalogue, ExportFormat::Marc, &mut writer)?;
+    let exported = catalogue::export(&catalogue, ExportFormat::Marc, &mut writer)?.written;
     let Hashing { inner, hasher, bytes } = writer;
     inner.into_inner().map_err(|e| e.into_error()).and_then(|f| f.sync_all()).context("writing the file")?;
     std::fs::rename(&partial, &out).with_context(|| format!("renaming {} to {}", partial.display(), out.display()))?;

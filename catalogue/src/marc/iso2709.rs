@@ -1,6 +1,7 @@
 //! ISO 2709 (MARC exchange format): splitting a file into records, parsing one record
 //! (UTF-8 or MARC-8, whatever Leader/09 claims), and writing UTF-8 records.
 
+use super::check;
 use super::marc8;
 use super::record::{Field, Record, Subfield, Tag};
 
@@ -222,11 +223,29 @@ fn parse_digits(bytes: &[u8]) -> Option<usize> {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct WriteError(pub(crate) String);
 
-/// Appends `record` to `out` as UTF-8 ISO 2709 (Leader/09 `a`, lengths recomputed).
+/// Appends `record` to `out` as UTF-8 ISO 2709 (Leader/09 `a`, lengths recomputed), its
+/// fields in record order: how the catalogue stores a record as imported. Exports use
+/// [`write_exchange`].
 pub(crate) fn write(record: &Record, out: &mut Vec<u8>) -> Result<(), WriteError> {
-    let mut directory = Vec::with_capacity(record.fields.len() * 12 + 1);
+    write_fields(&record.leader, record.fields.iter(), out)
+}
+
+/// Appends `record` to `out` for export: checked first (see [`check`](super::check)),
+/// nothing repaired, the control fields first (see [`Record::exchange_order`]). A record
+/// that cannot be written as it is comes back as the reason, and nothing is appended.
+pub(crate) fn write_exchange(record: &Record, out: &mut Vec<u8>) -> Result<(), String> {
+    check::check(record, check::Target::Iso2709)?;
+    write_fields(&record.leader, record.exchange_order(), out).map_err(|e| e.0)
+}
+
+fn write_fields<'a>(
+    leader: &str,
+    fields: impl Iterator<Item = &'a Field>,
+    out: &mut Vec<u8>,
+) -> Result<(), WriteError> {
+    let mut directory = Vec::with_capacity(12 * 16 + 1);
     let mut data = Vec::new();
-    for field in &record.fields {
+    for field in fields {
         let start = data.len();
         match field {
             Field::Control { value, .. } => data.extend_from_slice(value.as_bytes()),
@@ -254,18 +273,48 @@ pub(crate) fn write(record: &Record, out: &mut Vec<u8>) -> Result<(), WriteError
     if total > 99999 {
         return Err(WriteError(format!("record of {total} bytes is too long for ISO 2709 (99,999 at most)")));
     }
-    let mut leader: Vec<u8> = record.leader.bytes().map(|b| if b.is_ascii_graphic() { b } else { b' ' }).collect();
+    out.extend_from_slice(&leader_with(leader, total, base));
+    out.extend_from_slice(&directory);
+    out.extend_from_slice(&data);
+    out.push(RECORD_TERMINATOR);
+    Ok(())
+}
+
+/// The leader every export writes: the record's own, with the record length and base
+/// address its ISO 2709 form has, Leader/09 `a` (UTF-8), and MARC 21's `22` and `4500`.
+/// Fails when the record is too long for ISO 2709 (a field over 9,999 bytes, the record
+/// over 99,999), which no MARC leader can say.
+pub(crate) fn exchange_leader(record: &Record) -> Result<String, WriteError> {
+    let mut data = 0;
+    for field in &record.fields {
+        let length = match field {
+            Field::Control { value, .. } => value.len() + 1,
+            Field::Data { subfields, .. } => {
+                3 + subfields.iter().map(|s| 1 + s.code.len_utf8() + s.value.len()).sum::<usize>()
+            }
+        };
+        if length > 9999 || data > 99999 {
+            return Err(WriteError(format!("field {} is too long for ISO 2709 ({length} bytes)", field.tag())));
+        }
+        data += length;
+    }
+    let base = 24 + 12 * record.fields.len() + 1;
+    let total = base + data + 1;
+    if total > 99999 {
+        return Err(WriteError(format!("record of {total} bytes is too long for ISO 2709 (99,999 at most)")));
+    }
+    Ok(String::from_utf8_lossy(&leader_with(&record.leader, total, base)).into_owned())
+}
+
+fn leader_with(leader: &str, total: usize, base: usize) -> Vec<u8> {
+    let mut leader: Vec<u8> = leader.bytes().map(|b| if b.is_ascii_graphic() { b } else { b' ' }).collect();
     leader.resize(24, b' ');
     leader[..5].copy_from_slice(format!("{total:05}").as_bytes());
     leader[9] = b'a';
     leader[10..12].copy_from_slice(b"22");
     leader[12..17].copy_from_slice(format!("{base:05}").as_bytes());
     leader[20..24].copy_from_slice(b"4500");
-    out.extend_from_slice(&leader);
-    out.extend_from_slice(&directory);
-    out.extend_from_slice(&data);
-    out.push(RECORD_TERMINATOR);
-    Ok(())
+    leader
 }
 
 fn ascii_or_blank(c: char) -> u8 {

@@ -5,6 +5,7 @@ use quick_xml::NsReader;
 use quick_xml::events::{BytesStart, Event};
 use quick_xml::name::{Namespace, ResolveResult};
 
+use super::check;
 use super::iso2709;
 use super::record::{Field, Record, Subfield, Tag};
 
@@ -232,7 +233,9 @@ impl Builder {
     }
 }
 
-/// Writes records as one MARCXML `<collection>` valid against MARC21slim.xsd.
+/// Writes records as one MARCXML `<collection>` valid against MARC21slim.xsd. Records are
+/// written as they are, control fields first: the caller checks each one first
+/// ([`check`](super::check) with `Target::MarcXml`) and leaves out those that fail.
 pub(crate) struct Writer<W: std::io::Write> {
     out: W,
 }
@@ -264,72 +267,86 @@ pub(crate) fn write_record_element(record: &Record, out: &mut impl std::io::Writ
 }
 
 fn write_record(record: &Record, out: &mut impl std::io::Write, open: &str) -> std::io::Result<()> {
-    {
-        writeln!(out, "{open}")?;
-        writeln!(out, "    <leader>{}</leader>", xml_leader(record))?;
-        for field in &record.fields {
-            match field {
-                Field::Control { tag, value } => {
-                    writeln!(out, r#"    <controlfield tag="{tag}">{}</controlfield>"#, text(value))?
-                }
-                Field::Data { tag, ind1, ind2, subfields } => {
+    writeln!(out, "{open}")?;
+    // A record too long for ISO 2709 has no leader lengths to compute; the checked
+    // exports never get here with one, and a page shows its leader as stored.
+    let leader = iso2709::exchange_leader(record).unwrap_or_else(|_| record.leader.clone());
+    writeln!(out, "    <leader>{}</leader>", text(&leader))?;
+    for field in record.exchange_order() {
+        match field {
+            Field::Control { tag, value } => {
+                writeln!(out, r#"    <controlfield tag="{tag}">{}</controlfield>"#, text(value))?
+            }
+            Field::Data { tag, ind1, ind2, subfields } => {
+                writeln!(
+                    out,
+                    r#"    <datafield tag="{tag}" ind1="{}" ind2="{}">"#,
+                    text(&ind1.to_string()),
+                    text(&ind2.to_string())
+                )?;
+                for subfield in subfields {
                     writeln!(
                         out,
-                        r#"    <datafield tag="{tag}" ind1="{}" ind2="{}">"#,
-                        xml_indicator(*ind1),
-                        xml_indicator(*ind2)
+                        r#"      <subfield code="{}">{}</subfield>"#,
+                        text(&subfield.code.to_string()),
+                        text(&subfield.value)
                     )?;
-                    for subfield in subfields {
-                        writeln!(
-                            out,
-                            r#"      <subfield code="{}">{}</subfield>"#,
-                            text(&subfield.code.to_string()),
-                            text(&subfield.value)
-                        )?;
-                    }
-                    writeln!(out, "    </datafield>")?;
                 }
+                writeln!(out, "    </datafield>")?;
             }
         }
-        writeln!(out, "  </record>")
     }
+    writeln!(out, "  </record>")
 }
 
-/// The leader with lengths as the ISO 2709 form would have them, and every position the
-/// schema constrains kept within its pattern.
-fn xml_leader(record: &Record) -> String {
-    let mut bytes = Vec::new();
-    let mut leader: Vec<u8> = match iso2709::write(record, &mut bytes) {
-        Ok(()) => bytes[..24].to_vec(),
-        Err(_) => {
-            let mut leader = record.leader.as_bytes().to_vec();
-            leader.resize(24, b' ');
-            leader
-        }
+/// Escapes text for XML. A carriage return is written as `&#13;`, since XML readers
+/// turn a literal one into a line feed; nothing is dropped (the record was checked).
+fn text(value: &str) -> String {
+    let escaped = quick_xml::escape::escape(value);
+    if escaped.contains('\r') { escaped.replace('\r', "&#13;") } else { escaped.into_owned() }
+}
+
+/// A copy of `record` that MARCXML can carry, for pages that show a record rather than
+/// export it ([`crate::marcxml_record`]): leader positions outside the schema's pattern
+/// blanked, indicators outside `[0-9a-z ]` blanked, characters XML 1.0 cannot carry
+/// dropped, and fields, subfields or codes the schema refuses left out. Exports never use
+/// it: they leave such a record out and say why.
+pub(crate) fn displayable(record: &Record) -> Record {
+    let clean = |value: &str| -> String {
+        value.chars().filter(|c| check::xml_char(*c) && !matches!(c, '\u{1D}' | '\u{1E}' | '\u{1F}')).collect()
     };
+    let indicator = |c: char| if c.is_ascii_digit() || c.is_ascii_lowercase() || c == ' ' { c } else { ' ' };
+    let mut leader: Vec<u8> = record.leader.bytes().map(|b| if b.is_ascii_graphic() { b } else { b' ' }).collect();
+    leader.resize(24, b' ');
     for (i, b) in leader.iter_mut().enumerate() {
         let ok = match i {
-            0..=4 | 12..=16 => b.is_ascii_digit() || *b == b' ',
             6 => b.is_ascii_alphanumeric(),
-            10 | 11 => *b == b'2' || *b == b' ',
-            _ => b.is_ascii_alphanumeric() || *b == b' ',
+            5 | 7 | 8 | 17..=19 => b.is_ascii_alphanumeric() || *b == b' ',
+            _ => true,
         };
         if !ok {
             *b = if i == 6 { b'a' } else { b' ' };
         }
     }
-    String::from_utf8_lossy(&leader).into_owned()
-}
-
-fn xml_indicator(c: char) -> char {
-    if c.is_ascii_digit() || c.is_ascii_lowercase() || c == ' ' { c } else { ' ' }
-}
-
-/// Escapes text for XML, dropping characters XML 1.0 cannot carry at all.
-fn text(value: &str) -> String {
-    let clean: String = value
-        .chars()
-        .filter(|c| matches!(c, '\t' | '\n' | '\r') || (*c >= ' ' && !matches!(c, '\u{FFFE}' | '\u{FFFF}')))
-        .collect();
-    quick_xml::escape::escape(clean.as_str()).into_owned()
+    let mut out = Record { leader: String::from_utf8_lossy(&leader).into_owned(), fields: Vec::new() };
+    for field in &record.fields {
+        let field = match field {
+            Field::Control { tag, value } => Field::Control { tag: *tag, value: clean(value) },
+            Field::Data { tag, ind1, ind2, subfields } => Field::Data {
+                tag: *tag,
+                ind1: indicator(*ind1),
+                ind2: indicator(*ind2),
+                subfields: subfields
+                    .iter()
+                    .filter(|s| s.code.is_ascii_graphic() && !matches!(s.code, '@' | '|'))
+                    .map(|s| Subfield { code: s.code, value: clean(&s.value) })
+                    .collect(),
+            },
+        };
+        let single = Record { leader: out.leader.clone(), fields: vec![field] };
+        if check::check(&single, check::Target::MarcXml).is_ok() {
+            out.fields.extend(single.fields);
+        }
+    }
+    out
 }

@@ -150,6 +150,16 @@ impl Record {
         self.control_value("003").map(str::trim).filter(|v| !v.is_empty())
     }
 
+    /// The fields in the order every export writes them: the control fields (00X) first,
+    /// then the data fields, each in record order. Real files hold records whose control
+    /// fields come after data fields, and the catalogue keeps a record as imported; but
+    /// MARC 21's directory and MARC21slim.xsd (`leader, controlfield*, datafield*`) want
+    /// the control fields first. Nothing else is reordered.
+    pub fn exchange_order(&self) -> impl Iterator<Item = &Field> {
+        let control = self.fields.iter().filter(|f| matches!(f, Field::Control { .. }));
+        control.chain(self.fields.iter().filter(|f| matches!(f, Field::Data { .. })))
+    }
+
     /// Sets (or adds, in tag order) a control field.
     pub fn set_control(&mut self, tag: Tag, value: String) {
         if let Some(Field::Control { value: existing, .. }) = self.fields.iter_mut().find(|f| f.tag() == tag) {

@@ -1,9 +1,19 @@
 //! Reading a MARC file of any supported format, record by record, with each record's
 //! ordinal and byte offset so a bad one can be reported and the rest imported.
 
+use std::borrow::Cow;
+use std::io::Read;
+
 use super::iso2709::{self, SourceEncoding};
-use super::marcxml;
 use super::record::Record;
+use super::{json, marcxml, mnemonic};
+
+/// The most a gzip-compressed file may decompress to (1 GiB). The whole file is held in
+/// memory while it is imported, as an uncompressed one is; a compression ratio of 1,000
+/// (a "gzip bomb") would otherwise turn a 64 MiB upload (the server's default limit) into
+/// 64 GiB. MARC compresses 4 to 15 times, so this admits every real file up to the
+/// 250,000-record LC dump (242 MB) several times over.
+pub const MAX_DECOMPRESSED_BYTES: u64 = 1 << 30;
 
 /// A MARC file format, detected from the bytes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -12,6 +22,12 @@ pub enum Format {
     Iso2709,
     /// MARCXML (a collection or a single record, with or without the namespace).
     MarcXml,
+    /// MarcEdit's mnemonic form (`.mrk`): `=LDR  …`, `=245  10$a…`, UTF-8.
+    Mnemonic,
+    /// MARC-in-JSON: one object, an array of them, or one object per line.
+    Json,
+    /// gzip-compressed (any of the others inside): see [`decompress`].
+    Gzip,
 }
 
 /// Detects the format from the first bytes, or says why it is neither.
@@ -20,8 +36,16 @@ pub fn detect(data: &[u8]) -> Result<Format, String> {
     // Some files carry filler (NUL, line breaks) before the first record.
     let start = data.iter().position(|b| !b.is_ascii_whitespace() && *b != 0).unwrap_or(data.len());
     let head = &data[start..];
-    if head.first() == Some(&b'<') {
-        return Ok(Format::MarcXml);
+    if data.starts_with(&[0x1F, 0x8B]) {
+        return Ok(Format::Gzip);
+    }
+    match head.first() {
+        Some(b'<') => return Ok(Format::MarcXml),
+        Some(b'{' | b'[') => return Ok(Format::Json),
+        Some(b'=') if head.get(1..4).is_some_and(|tag| tag.iter().all(u8::is_ascii_alphanumeric)) => {
+            return Ok(Format::Mnemonic);
+        }
+        _ => {}
     }
     if head.len() >= 24 && head[..5].iter().all(u8::is_ascii_digit) {
         return Ok(Format::Iso2709);
@@ -29,7 +53,32 @@ pub fn detect(data: &[u8]) -> Result<Format, String> {
     if head.is_empty() {
         return Err("the file is empty".into());
     }
-    Err("not MARC: neither ISO 2709 (a record starts with its 5-digit length) nor MARCXML (starts with '<')".into())
+    Err("not MARC: neither ISO 2709 (a record starts with its 5-digit length), MARCXML (starts with '<'), \
+         MARC-in-JSON (starts with '{' or '['), MarcEdit .mrk (starts with '=LDR') nor gzip"
+        .into())
+}
+
+/// The bytes of `data` with gzip undone (several members are read one after the other,
+/// as `gzip -d` does), or `data` itself when it is not gzip. At most
+/// [`MAX_DECOMPRESSED_BYTES`] are decompressed; beyond that, or when the gzip stream is
+/// damaged or holds another gzip, the reason is given.
+pub fn decompress(data: &[u8]) -> Result<Cow<'_, [u8]>, String> {
+    if detect(data) != Ok(Format::Gzip) {
+        return Ok(Cow::Borrowed(data));
+    }
+    let mut out = Vec::with_capacity(data.len().saturating_mul(4).min(64 << 20));
+    let mut decoder = flate2::read::MultiGzDecoder::new(data).take(MAX_DECOMPRESSED_BYTES + 1);
+    decoder.read_to_end(&mut out).map_err(|err| format!("gzip: the compressed data are damaged: {err}"))?;
+    if out.len() as u64 > MAX_DECOMPRESSED_BYTES {
+        return Err(format!(
+            "gzip: the file decompresses to more than {} MiB, the most an import takes (a gzip bomb, or a file to split)",
+            MAX_DECOMPRESSED_BYTES >> 20
+        ));
+    }
+    if detect(&out) == Ok(Format::Gzip) {
+        return Err("gzip: a gzip file inside a gzip file (decompress it once first)".into());
+    }
+    Ok(Cow::Owned(out))
 }
 
 /// One record read from a file.
@@ -45,7 +94,8 @@ pub struct SourceRecord<'a> {
     pub result: Result<(Record, SourceEncoding), String>,
 }
 
-/// The records of `data`, lazily for ISO 2709. `Err` only when the format is unknown.
+/// The records of `data`, lazily for ISO 2709. `Err` only when the format is unknown, or
+/// for gzip, which [`decompress`] undoes first (the import does).
 pub fn records(data: &[u8]) -> Result<Box<dyn Iterator<Item = SourceRecord<'_>> + Send + '_>, String> {
     match detect(data)? {
         Format::Iso2709 => Ok(Box::new(iso2709::split(data).enumerate().map(|(index, raw)| {
@@ -72,5 +122,29 @@ pub fn records(data: &[u8]) -> Result<Box<dyn Iterator<Item = SourceRecord<'_>> 
                 result: record.result.map(|r| (r, SourceEncoding::Utf8)),
             })))
         }
+        Format::Mnemonic => Ok(Box::new(mnemonic::read(data).into_iter().enumerate().map(|(index, record)| {
+            let line = record.line;
+            SourceRecord {
+                ordinal: index + 1,
+                offset: record.offset,
+                raw: None,
+                result: record
+                    .result
+                    .map(|r| (r, SourceEncoding::Utf8))
+                    .map_err(|why| if why.starts_with("line ") { why } else { format!("line {line}: {why}") }),
+            }
+        }))),
+        Format::Json => Ok(Box::new(json::read(data).into_iter().enumerate().map(|(index, record)| {
+            let line = record.line;
+            SourceRecord {
+                ordinal: index + 1,
+                offset: record.offset,
+                raw: None,
+                result: record.result.map(|r| (r, SourceEncoding::Utf8)).map_err(|why| {
+                    if why.starts_with("malformed JSON") { why } else { format!("record at line {line}: {why}") }
+                }),
+            }
+        }))),
+        Format::Gzip => Err("gzip-compressed: decompress it first (catalogue::decompress)".into()),
     }
 }

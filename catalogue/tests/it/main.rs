@@ -11,6 +11,7 @@ mod circulation;
 mod circulation_model;
 mod circulation_rules;
 mod fixtures;
+mod interop;
 mod model;
 mod patron_totp;
 mod round_trip;
