@@ -12,8 +12,8 @@ fi
 
 echo "== third-party tools the tests drive"
 # Real clients check our output: xmllint (MARC21slim.xsd), yaz-marcdump (ISO 2709 and
-# MARCXML), yaz-client and sruthi (SRU), pymarc (reads every export field for field),
-# schemathesis (the OpenAPI document), Debian's chromium through playwright-core with
+# MARCXML), yaz-client and sruthi (SRU), Sickle (harvests OAI-PMH), pymarc (reads every
+# export field for field), schemathesis (the OpenAPI document), Debian's chromium through playwright-core with
 # axe-core (the OPAC), with Japanese fonts for the screenshots.
 need_apt=()
 command -v xmllint >/dev/null || need_apt+=(libxml2-utils)
@@ -34,6 +34,7 @@ pip_pin() { python3 -c "import importlib.metadata as m, sys; sys.exit(m.version(
 pip_pin pymarc 5.4.0
 pip_pin sruthi 2.0.0
 pip_pin schemathesis 4.32.5
+pip_pin sickle 0.7.0
 if [ ${#pip_need[@]} -gt 0 ]; then
   python3 -m pip install --quiet --disable-pip-version-check --root-user-action=ignore "${pip_need[@]}"
 fi

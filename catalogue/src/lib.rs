@@ -106,6 +106,7 @@ mod import;
 mod isbn;
 mod layout;
 mod marc;
+mod oai;
 mod security;
 mod store;
 mod system;
@@ -135,6 +136,7 @@ pub use marc::source::{
     Format, MAX_DECOMPRESSED_BYTES, SourceRecord, decompress, detect as detect_format, records as read_records,
 };
 pub use marc::{LanguageName, language_name};
+pub use oai::{OaiCursor, OaiEntry, OaiSelection, OaiSet, OaiSnapshot, ndc_classes};
 pub use security::{
     ACCESS_LOG_RETENTION_DAYS, AccessEntry, AccessLogs, AccountId, AccountInfo, AuditEvent, AuditHead, AuditLog,
     AuditProblem, AuditProblemKind, Clock, DEMO_USERNAME, DeletionReport, DemoCredentials, Function, FunctionSet,

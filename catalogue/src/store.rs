@@ -27,8 +27,9 @@ const CHANGES: TableDefinition<'_, u64, (u64, u8)> = TableDefinition::new("chang
 /// The newest catalogue schema this binary reads and writes: 1 the records and the change
 /// feed, 2 adds circulation (branches, items, patrons, loans), 3 loan rules, calendars,
 /// holds, the outbox of notices, reading records and monthly loan counters, 4 patrons' OPAC
-/// passwords and sessions, 5 patrons' second factor (TOTP) and login challenges.
-pub const SCHEMA_VERSION: u64 = 5;
+/// passwords and sessions, 5 patrons' second factor (TOTP) and login challenges, 6 the
+/// datestamps and tombstones an OAI-PMH harvest reads.
+pub const SCHEMA_VERSION: u64 = 6;
 
 /// What happened to a record in the feed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -116,7 +117,7 @@ impl StoredBib {
         out
     }
 
-    fn decode(id: u64, bytes: &[u8]) -> Result<StoredBib> {
+    pub(crate) fn decode(id: u64, bytes: &[u8]) -> Result<StoredBib> {
         let corrupt = || Error::Storage(format!("bib {id}: stored value is damaged"));
         let (&layout, rest) = bytes.split_first().ok_or_else(corrupt)?;
         if layout != 1 || rest.len() < 22 {
@@ -174,6 +175,7 @@ impl Catalogue {
             txn.open_multimap_table(BIB_BY_ISBN)?;
             txn.open_table(CHANGES)?;
             circulation::create_tables(&txn)?;
+            crate::oai::create_tables(&txn)?;
             if version < 2 {
                 // 1 -> 2: circulation. Its tables, created just above, are new and start
                 // empty; nothing in the version-1 tables changes.
@@ -200,6 +202,21 @@ impl Catalogue {
                 // so that an older binary, which would let such a patron in without a code,
                 // refuses the file.
                 txn.open_table(META)?.insert("schema_version", 5)?;
+            }
+            if version < 6 {
+                // 5 -> 6: OAI-PMH. Every record gets its entry at its last change; the
+                // deletions still in the change feed get tombstones (the feed's older
+                // deletions were pruned and cannot be known).
+                let mut deleted = Vec::new();
+                for row in txn.open_table(CHANGES)?.iter()? {
+                    let (_, value) = row?;
+                    let (bib_id, code) = value.value();
+                    if ChangeKind::from_code(code) == Some(ChangeKind::Deleted) {
+                        deleted.push(bib_id);
+                    }
+                }
+                crate::oai::migrate(&txn, &deleted, now())?;
+                txn.open_table(META)?.insert("schema_version", 6)?;
             }
         }
         txn.commit()?;
@@ -256,6 +273,7 @@ impl Catalogue {
                         by_isbn.remove(isbn.as_str(), bib_id)?;
                     }
                     append_change(&txn, bib_id, ChangeKind::Deleted)?;
+                    crate::oai::stamp(&txn, bib_id, now(), &record, true)?;
                     true
                 }
             }
@@ -424,6 +442,7 @@ fn upsert_one(txn: &WriteTransaction, mut record: Record, source: &str) -> Resul
     }
     drop((by_control, bibs, by_isbn));
     append_change(txn, id, kind)?;
+    crate::oai::stamp(txn, id, now, &record, false)?;
     Ok(outcome)
 }
 

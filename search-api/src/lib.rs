@@ -22,6 +22,7 @@ mod error;
 mod holdings;
 mod lang;
 pub mod mailer;
+mod oai;
 mod opac;
 mod opensearch;
 mod params;
@@ -31,6 +32,7 @@ mod server;
 mod sru;
 mod staff;
 mod volumes;
+mod xml;
 
 pub use analyze::analysis_json;
 pub use api::openapi_document;

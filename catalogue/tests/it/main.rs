@@ -13,6 +13,7 @@ mod circulation_rules;
 mod fixtures;
 mod interop;
 mod model;
+mod oai;
 mod patron_totp;
 mod round_trip;
 mod security;

@@ -290,7 +290,7 @@ fn a_schema_4_file_gains_the_second_factor_tables() {
     assert!(tables.iter().all(|t| !names.contains(*t)), "a version-4 file: {names:?}");
 
     let c = Catalogue::open(&scratch.layout, &tenant).unwrap();
-    assert_eq!(c.schema_version().unwrap(), 5);
+    assert_eq!(c.schema_version().unwrap(), catalogue::SCHEMA_VERSION);
     // Patrons of a version-4 file log in with their password alone, as before.
     let session = login(&c, PASSWORD, now());
     let (secret, _) = enrol(&c, &session, now());

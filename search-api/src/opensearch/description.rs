@@ -4,7 +4,7 @@
 
 use std::io;
 
-use super::xml::Xml;
+use crate::xml::Xml;
 use crate::lang::Lang;
 
 const OPENSEARCH_NS: &str = "http://a9.com/-/spec/opensearch/1.1/";

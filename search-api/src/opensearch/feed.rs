@@ -9,7 +9,7 @@
 
 use std::io;
 
-use super::xml::Xml;
+use crate::xml::Xml;
 use crate::api::AvailabilityJson;
 use crate::lang::Lang;
 

@@ -18,7 +18,6 @@
 
 mod description;
 mod feed;
-mod xml;
 
 use std::collections::HashSet;
 use std::sync::Arc;

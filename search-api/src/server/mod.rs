@@ -60,6 +60,8 @@ pub struct Library {
     pub index: Arc<Index>,
     /// The library's audit log (staff actions, hash-chained).
     pub audit: Arc<AuditLog>,
+    /// The OAI-PMH harvests open on the catalogue (their snapshots and resumption tokens).
+    pub(crate) harvests: crate::oai::Harvests,
     follower: std::sync::Mutex<Option<JoinHandle<indexer::Result<()>>>>,
 }
 
@@ -298,7 +300,14 @@ fn open_library(
     let index = Arc::new(index);
     let follower = indexer::follow(index.clone(), catalogue.clone(), FOLLOW_POLL, stop.clone());
     let audit = Arc::new(AuditLog::for_tenant(layout, &tenant.code, clock.clone()));
-    Ok(Library { tenant, catalogue, index, audit, follower: std::sync::Mutex::new(Some(follower)) })
+    Ok(Library {
+        tenant,
+        catalogue,
+        index,
+        audit,
+        harvests: crate::oai::Harvests::default(),
+        follower: std::sync::Mutex::new(Some(follower)),
+    })
 }
 
 /// Whether the change feed cannot bring the index up to date: the index has applied
@@ -331,6 +340,7 @@ pub fn router(state: AppState) -> Router {
         .merge(api)
         .merge(crate::opac::routes())
         .merge(crate::sru::routes())
+        .merge(crate::oai::routes())
         .merge(crate::opensearch::routes())
         .merge(crate::staff::routes(&state))
         .fallback(not_found)

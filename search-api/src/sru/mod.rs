@@ -31,4 +31,5 @@ pub use request::{
     SruQueryType, SruRequest, SruVersion,
 };
 pub use response::{SRU_CONTENT_TYPE, SruServer};
+pub(crate) use response::dublin_core;
 pub(crate) use routes::routes;

@@ -475,7 +475,7 @@ fn dc_type(material: &str) -> Option<&'static str> {
 /// (the vernacular of an 880 where the 245 is romanised), then its romanisations (the
 /// 245 of LC records, the 880 `/(B` of JAPAN/MARC), names and subjects with their vernacular forms, publishers, the year,
 /// the DCMI type, ISBNs as `URN:ISBN:` and ISSNs as `URN:ISSN:`, languages, summaries.
-fn dublin_core(record: &Record) -> io::Result<String> {
+pub(crate) fn dublin_core(record: &Record) -> io::Result<String> {
     let doc = BibDocument::from_record(0, record);
     let mut titles = vec![doc.title.as_str()];
     titles.extend(doc.title_romanised.iter().map(String::as_str).filter(|t| *t != doc.title));

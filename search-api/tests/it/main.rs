@@ -8,6 +8,7 @@ mod api;
 mod circulation;
 mod crash;
 mod mailer;
+mod oai;
 mod opac;
 mod opensearch;
 mod patron_totp;
