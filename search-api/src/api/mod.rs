@@ -8,7 +8,7 @@ use std::sync::{Arc, OnceLock};
 use axum::Json;
 use axum::Router;
 use axum::extract::{Path, RawQuery, State};
-use axum::http::{HeaderMap, HeaderValue, header};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use serde::Serialize;
@@ -304,14 +304,25 @@ async fn record(
         blocking(move || {
             let bib = library.catalogue.get(bib_id)?.ok_or_else(|| ApiError::no_record(&shown))?;
             Ok(match format {
-                RecordFormat::Marc => (
-                    [
-                        (header::CONTENT_TYPE, HeaderValue::from_static("application/marc")),
-                        (header::CONTENT_DISPOSITION, attachment(bib_id, "mrc")),
-                    ],
-                    bib.marc,
-                )
-                    .into_response(),
+                RecordFormat::Marc => {
+                    // As every export writes it: control fields first, nothing repaired.
+                    let marc = catalogue::iso2709_record(&bib.record()?).map_err(|reason| {
+                        ApiError::new(
+                            StatusCode::UNPROCESSABLE_ENTITY,
+                            "not_exportable",
+                            format!("このレコードは MARC（ISO 2709）として書き出せません: {reason}"),
+                            format!("this record cannot be written as MARC (ISO 2709): {reason}"),
+                        )
+                    })?;
+                    (
+                        [
+                            (header::CONTENT_TYPE, HeaderValue::from_static("application/marc")),
+                            (header::CONTENT_DISPOSITION, attachment(bib_id, "mrc")),
+                        ],
+                        marc,
+                    )
+                        .into_response()
+                }
                 RecordFormat::MarcXml => {
                     let record = bib.record()?;
                     (
