@@ -85,7 +85,8 @@ impl Repository<'_> {
             };
             xml.leaf_with("request", &echo, &self.base_url)?;
             match &body {
-                Ok(content) => xml.raw(content)?,
+                // The verb's element was written apart: on a line of its own.
+                Ok(content) => xml.raw(&format!("\n{content}\n"))?,
                 Err(err) => xml.leaf_with("error", &[("code", err.code())], err.message())?,
             }
             xml.end("OAI-PMH")?;
