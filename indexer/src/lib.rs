@@ -24,6 +24,7 @@ mod facets;
 mod follow;
 mod index;
 mod query;
+mod scan;
 mod schema;
 mod search;
 mod suggest;
@@ -36,6 +37,7 @@ pub use facets::{ANYWHERE, NDC_CLASSES, ndc_label};
 pub use follow::follow;
 pub use index::{Applied, Index, RebuildReport};
 pub use query::parse::{QueryError, QueryNode, SearchField, parse_query};
+pub use scan::{MAX_SCAN_TERMS, ScanIndex, ScanList, ScanTerm};
 pub use search::{
     FacetCount, FacetCounts, Filters, Hit, MAX_LIMIT, MAX_OFFSET, MatchMode, SearchRequest, SearchResults, Sort,
 };
