@@ -46,7 +46,8 @@ pub use server::config::{self, Overrides};
 pub use server::tls::{SELF_SIGNED_NAMES, TlsSource};
 pub use server::{AppState, Config, Library, LogFormat, Metrics, router, serve};
 pub use sru::{
-    CqlQuery, ExplainRequest, RecordPacking, RecordSchema, SRU_CONTENT_TYPE, SRU_DEFAULT_RECORDS, SRU_MAX_RECORDS,
-    SearchRetrieveRequest, SruDiagnostic, SruError, SruQueryType, SruRequest, SruServer, SruVersion, parse_cql,
+    CqlQuery, ExplainRequest, RecordPacking, RecordSchema, SRU_CONTENT_TYPE, SRU_DEFAULT_RECORDS, SRU_DEFAULT_TERMS,
+    SRU_MAX_RECORDS, SRU_MAX_TERMS, ScanRequest, SearchRetrieveRequest, SruDiagnostic, SruError, SruOperation,
+    SruQueryType, SruRequest, SruServer, SruVersion, parse_cql,
 };
 pub use staff::{Access, STAFF_ROUTES, StaffRoute, Surface};

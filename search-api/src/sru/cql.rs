@@ -46,7 +46,9 @@
 //!   accents anyway); any other modifier is diagnostic 20. Boolean modifiers are 46,
 //!   `prox` is 39.
 //! - `sortby dc.date/sort.descending` (or `/sort.ascending`) sorts by year,
-//!   `sortby dc.title` by title reading; a single key only.
+//!   `sortby dc.title` by title reading; a single key only (a second key, or two
+//!   `sortKeys`, is diagnostic 84 rather than being ignored: the index orders by one key,
+//!   then by record id).
 //! - Prefix assignments (`>dc="info:srw/cql-context-set/1/dc-v1.1"`) are accepted; an
 //!   assigned prefix naming a known context set can be used in index names, and one naming
 //!   an unknown set gives diagnostic 15 when used.
@@ -56,7 +58,7 @@
 //! query has at most [`MAX_CLAUSES`] search clauses and [`MAX_TERMS`] words, phrases and
 //! ranges after translation, so both the work and the recursion are bounded.
 
-use indexer::{QueryNode, SearchField, Sort};
+use indexer::{QueryNode, ScanIndex, SearchField, Sort};
 
 use super::diagnostic::{SruDiagnostic, code};
 
@@ -676,7 +678,11 @@ impl Parser<'_> {
                 return Ok(keys);
             }
             if keys.len() >= MAX_CLAUSES {
-                return Err(SruDiagnostic::new(code::TOO_MANY_SORT_KEYS, "1", "only one sort key is supported"));
+                return Err(SruDiagnostic::new(
+                    code::TOO_MANY_SORT_KEYS,
+                    "1",
+                    "only one sort key is supported: the index orders by year or by title reading, not both",
+                ));
             }
         }
     }
@@ -1108,7 +1114,11 @@ impl Translator<'_> {
     fn sort(&self, keys: &[SortKey]) -> Result<Option<Sort>, SruDiagnostic> {
         let Some(key) = keys.first() else { return Ok(None) };
         if keys.len() > 1 {
-            return Err(SruDiagnostic::new(code::TOO_MANY_SORT_KEYS, "1", "only one sort key is supported"));
+            return Err(SruDiagnostic::new(
+                code::TOO_MANY_SORT_KEYS,
+                "1",
+                "only one sort key is supported: the index orders by year or by title reading, not both",
+            ));
         }
         let mut descending = false;
         for modifier in &key.modifiers {
@@ -1157,6 +1167,83 @@ impl Translator<'_> {
     }
 }
 
+/// A scan clause read for [`super::ScanRequest`]: the index browsed and the start term.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct ScanClause {
+    pub(crate) index: ScanIndex,
+    pub(crate) term: String,
+}
+
+/// The indexes a scan can browse, as the explain record marks them (`scan="true"`).
+pub(crate) fn scannable(name: &str) -> bool {
+    matches!(name, "dc.title" | "dc.creator")
+}
+
+/// Parses SRU scan's `scanClause`: one search clause (prefix assignments allowed), `index
+/// relation term` or a bare term (cql.serverChoice, which browses titles). The index is
+/// `dc.title` or `dc.creator` under any of their names (16 otherwise); the relation `=`,
+/// `==`, `exact`, `all`, `any`, `adj` or `scr` (19 otherwise: a scan starts at a term,
+/// the relation does not change where); modifiers as in searches. The term is the start
+/// term with escapes removed and a trailing `*` dropped; an empty one starts at the
+/// beginning. Booleans and `sortby` are 10.
+pub(crate) fn parse_scan_clause(input: &str) -> Result<ScanClause, SruDiagnostic> {
+    if input.chars().nth(MAX_QUERY_CHARS).is_some() {
+        return Err(SruDiagnostic::new(
+            code::QUERY_TOO_LONG,
+            MAX_QUERY_CHARS.to_string(),
+            format!("the scan clause is longer than {MAX_QUERY_CHARS} characters"),
+        ));
+    }
+    let chars: Vec<char> = input.chars().collect();
+    let tokens = lex(&chars)?;
+    let mut parser = Parser { tokens: &tokens, next: 0, clauses: 0, prefixes: Vec::new(), end: chars.len() };
+    let ast = parser.query(0)?;
+    if let Some(token) = parser.peek() {
+        return Err(match token.kind {
+            Kind::Close => paren_error(token.position, "unbalanced ')'"),
+            _ => syntax_error(token.position, format!("unexpected {}", token.describe())),
+        });
+    }
+    let Ast::Clause(clause) = ast else {
+        return Err(syntax_error(0, "a scan clause is one index, relation and term, without booleans".to_owned()));
+    };
+    let translator = Translator { prefixes: &parser.prefixes, terms: 0 };
+    let index = match &clause.index {
+        None => ScanIndex::Title,
+        Some((index, relation)) => {
+            let (kind, name) = translator.index(index)?;
+            let scan_index = match kind {
+                IndexKind::Anywhere | IndexKind::Field(SearchField::Title) => ScanIndex::Title,
+                IndexKind::Field(SearchField::Author) => ScanIndex::Author,
+                _ => {
+                    return Err(SruDiagnostic::new(
+                        code::UNSUPPORTED_INDEX,
+                        name,
+                        format!("{name} cannot be scanned: scan dc.title or dc.creator"),
+                    ));
+                }
+            };
+            match relation_of(relation)? {
+                Rel::Eq | Rel::Exact | Rel::All | Rel::Any | Rel::Adj => {}
+                _ => {
+                    return Err(SruDiagnostic::new(
+                        code::UNSUPPORTED_RELATION,
+                        relation.name.clone(),
+                        format!("a scan starts at a term: use '=', not '{}'", shorten(&relation.name)),
+                    ));
+                }
+            }
+            check_modifiers(&relation.modifiers)?;
+            scan_index
+        }
+    };
+    let mut term = unescape(&clause.term.raw);
+    if clause.term.raw.ends_with('*') && !clause.term.raw.ends_with("\\*") {
+        term.pop();
+    }
+    Ok(ScanClause { index, term: term.trim().to_owned() })
+}
+
 /// SRU 1.1 and 1.2's `sortKeys` parameter: space-separated keys, each
 /// `path,schema,ascending,caseSensitive,missingValue`, of which one key with a path naming
 /// dc.date or dc.title is supported (`ascending` is 1, the default, or 0).
@@ -1165,7 +1252,13 @@ pub(crate) fn sort_keys_parameter(value: &str) -> Result<Option<Sort>, SruDiagno
     let key = match keys.as_slice() {
         [] => return Ok(None),
         [key] => *key,
-        _ => return Err(SruDiagnostic::new(code::TOO_MANY_SORT_KEYS, "1", "only one sort key is supported")),
+        _ => {
+            return Err(SruDiagnostic::new(
+                code::TOO_MANY_SORT_KEYS,
+                "1",
+                "only one sort key is supported: the index orders by year or by title reading, not both",
+            ));
+        }
     };
     let mut parts = key.split(',');
     let path = parts.next().unwrap_or_default();

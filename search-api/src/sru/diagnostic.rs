@@ -7,7 +7,7 @@ use std::fmt;
 pub(crate) mod code {
     /// General system error: a fault of ours, never the client's.
     pub(crate) const GENERAL_SYSTEM_ERROR: u16 = 1;
-    /// Unsupported operation (`scan`, or an unknown one).
+    /// Unsupported operation (an unknown one).
     pub(crate) const UNSUPPORTED_OPERATION: u16 = 4;
     /// Unsupported version; details: the highest version supported.
     pub(crate) const UNSUPPORTED_VERSION: u16 = 5;
@@ -67,6 +67,8 @@ pub(crate) mod code {
     pub(crate) const UNSUPPORTED_SORT_PATH: u16 = 88;
     /// Unsupported sort direction.
     pub(crate) const UNSUPPORTED_SORT_DIRECTION: u16 = 90;
+    /// Response position out of range (scan).
+    pub(crate) const RESPONSE_POSITION_OUT_OF_RANGE: u16 = 120;
 }
 
 /// One SRU diagnostic: a standard code, optional details in the form the standard gives

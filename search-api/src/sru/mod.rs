@@ -3,10 +3,13 @@
 //!
 //! Pure, socket-free code over plain data; the HTTP handler is a thin wrapper:
 //!
-//! 1. [`SruRequest::from_query`] reads the query-string pairs. An [`SruError`] is
+//! 1. [`SruRequest::from_query`] reads the query-string pairs (of the URL, of a form
+//!    POST, or of a SOAP envelope read by the `soap` module). An [`SruError`] is
 //!    answered with [`SruError::render`].
 //! 2. [`SruRequest::Explain`]: answer with [`ExplainRequest::render`].
-//! 3. [`SruRequest::SearchRetrieve`]: search the index with
+//! 3. [`SruRequest::Scan`]: browse the index from the start term with
+//!    [`indexer::Index::scan`] and answer with [`ScanRequest::render`].
+//! 4. [`SruRequest::SearchRetrieve`]: search the index with
 //!    [`SearchRetrieveRequest::search_request`], read each hit's record from the
 //!    catalogue, and answer with [`SearchRetrieveRequest::render`]; if the search fails,
 //!    with [`SearchRetrieveRequest::render_diagnostic`] of
@@ -23,13 +26,14 @@ mod diagnostic;
 mod request;
 mod response;
 mod routes;
+mod soap;
 
 pub use cql::{CqlQuery, parse_cql};
 pub use diagnostic::SruDiagnostic;
 pub use request::{
-    ExplainRequest, RecordPacking, RecordSchema, SRU_DEFAULT_RECORDS, SRU_MAX_RECORDS, SearchRetrieveRequest, SruError,
-    SruQueryType, SruRequest, SruVersion,
+    ExplainRequest, RecordPacking, RecordSchema, SRU_DEFAULT_RECORDS, SRU_DEFAULT_TERMS, SRU_MAX_RECORDS,
+    SRU_MAX_TERMS, ScanRequest, SearchRetrieveRequest, SruError, SruOperation, SruQueryType, SruRequest, SruVersion,
 };
-pub use response::{SRU_CONTENT_TYPE, SruServer};
 pub(crate) use response::dublin_core;
+pub use response::{SRU_CONTENT_TYPE, SruServer};
 pub(crate) use routes::routes;

@@ -1,7 +1,7 @@
 //! An SRU request read from the URL's query string: which operation, which version, and
 //! for searchRetrieve the translated query, paging, schema and packing.
 
-use indexer::{MAX_LIMIT, MAX_OFFSET, QueryNode, SearchRequest, Sort};
+use indexer::{MAX_LIMIT, MAX_OFFSET, MAX_SCAN_TERMS, QueryNode, ScanIndex, SearchRequest, Sort};
 
 use super::cql::{self, parse_cql};
 use super::diagnostic::{SruDiagnostic, code};
@@ -10,6 +10,10 @@ use super::diagnostic::{SruDiagnostic, code};
 pub const SRU_DEFAULT_RECORDS: usize = 10;
 /// The most records one response carries; a larger `maximumRecords` is lowered to this.
 pub const SRU_MAX_RECORDS: usize = MAX_LIMIT;
+/// Terms per scan response when the client does not say.
+pub const SRU_DEFAULT_TERMS: usize = 20;
+/// The most terms one scan response carries; a larger `maximumTerms` is lowered to this.
+pub const SRU_MAX_TERMS: usize = MAX_SCAN_TERMS;
 
 /// The parameters SRU 1.1, 1.2 and 2.0 define. Others are diagnostic 8, except the
 /// `x-` extension parameters, which are ignored as the standard allows.
@@ -33,6 +37,7 @@ const KNOWN_PARAMETERS: &[&str] = &[
     "renderedBy",
     "scanClause",
     "responsePosition",
+    "maximumTerms",
     "facetLimit",
     "facetStart",
     "facetSort",
@@ -162,6 +167,57 @@ pub enum SruRequest {
     Explain(ExplainRequest),
     /// `searchRetrieve`: a search and a page of its records.
     SearchRetrieve(SearchRetrieveRequest),
+    /// `scan`: the index terms around a starting point.
+    Scan(ScanRequest),
+}
+
+/// The operation a request asked for, which decides the form of an error's response.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum SruOperation {
+    /// `explain`.
+    Explain,
+    /// `searchRetrieve`, also the answer to a request whose operation is unknown.
+    #[default]
+    SearchRetrieve,
+    /// `scan`.
+    Scan,
+}
+
+/// A scan request: browse the terms of a title or name index from a starting term.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ScanRequest {
+    /// The version to answer in.
+    pub version: SruVersion,
+    /// The scan clause as sent.
+    pub scan_clause: String,
+    /// The index browsed.
+    pub index: ScanIndex,
+    /// The start term as written (unescaped).
+    pub term: String,
+    /// Where the start term stands in the list: 1 (the default) first, 0 just before
+    /// the list, `maximumTerms + 1` just after it.
+    pub response_position: usize,
+    /// How many terms at most, after lowering to [`SRU_MAX_TERMS`].
+    pub maximum_terms: usize,
+    /// `maximumTerms` as the client gave it, for `echoedScanRequest`.
+    pub(crate) requested_terms: Option<usize>,
+}
+
+impl ScanRequest {
+    /// How many terms come before the start term.
+    pub fn before(&self) -> usize {
+        self.response_position.saturating_sub(1).min(self.maximum_terms)
+    }
+
+    /// How many terms from the start term on.
+    pub fn after(&self) -> usize {
+        self.maximum_terms - self.before()
+    }
+
+    /// Whether a term equal to the start term is listed (not with responsePosition 0).
+    pub fn includes_start(&self) -> bool {
+        self.response_position > 0
+    }
 }
 
 /// An explain request.
@@ -212,6 +268,8 @@ pub(crate) struct Echo {
 pub struct SruError {
     /// The version of the response.
     pub version: SruVersion,
+    /// The operation asked for: a scan's error is a scanResponse.
+    pub operation: SruOperation,
     /// What is wrong.
     pub diagnostic: SruDiagnostic,
 }
@@ -242,9 +300,13 @@ impl SruRequest {
     ///
     /// - `version` absent means 2.0; 1.1, 1.2 and 2.0 are answered, anything else is
     ///   diagnostic 5 (details: 2.0, the highest version supported).
-    /// - In 2.0, `operation` is implied: searchRetrieve when `query` is given, else
-    ///   explain (and scan, with `scanClause`, is diagnostic 4). SRU 1.x requires
-    ///   `operation` (7) unless nothing but `version` is given, which is explain.
+    /// - In 2.0, `operation` is implied: searchRetrieve when `query` is given, scan when
+    ///   `scanClause` is, else explain. SRU 1.x requires `operation` (searchRetrieve,
+    ///   scan or explain; others are 4) unless nothing but `version` is given, which is
+    ///   explain.
+    /// - scan needs `scanClause` (7): one clause of a title or name index; `maximumTerms`
+    ///   is a positive integer (6), default 20, lowered to 100; `responsePosition` a
+    ///   non-negative integer (6), default 1, at most `maximumTerms + 1` (120).
     /// - searchRetrieve needs `query` (7); `startRecord` is a positive integer (6) and at
     ///   most 10,001 (61); `maximumRecords` a non-negative integer (6), default 10,
     ///   lowered to 100; `recordSchema` marcxml or dc (66); `recordPacking` (1.x) and
@@ -261,6 +323,7 @@ impl SruRequest {
                 let version = if other.starts_with("1.") { SruVersion::V1_2 } else { SruVersion::V2_0 };
                 return Err(SruError {
                     version,
+                    operation: operation_hint(pairs),
                     diagnostic: SruDiagnostic::new(
                         code::UNSUPPORTED_VERSION,
                         "2.0",
@@ -269,27 +332,25 @@ impl SruRequest {
                 });
             }
         };
-        let fail = |diagnostic: SruDiagnostic| SruError { version, diagnostic };
+        let hint = operation_hint(pairs);
+        let fail = |diagnostic: SruDiagnostic| SruError { version, operation: hint, diagnostic };
         let params = read_params(pairs).map_err(fail)?;
         let operation = match params.get("operation") {
             Some("searchRetrieve") => Operation::SearchRetrieve,
             Some("explain") => Operation::Explain,
+            Some("scan") => Operation::Scan,
             Some(other) => {
                 return Err(fail(SruDiagnostic::new(
                     code::UNSUPPORTED_OPERATION,
                     other,
-                    format!("operation {} is not supported: use searchRetrieve or explain", shorten(other)),
+                    format!("operation {} is not supported: use searchRetrieve, scan or explain", shorten(other)),
                 )));
             }
             None if version.is_2() => {
                 if params.get("query").is_some() {
                     Operation::SearchRetrieve
                 } else if params.get("scanClause").is_some() {
-                    return Err(fail(SruDiagnostic::new(
-                        code::UNSUPPORTED_OPERATION,
-                        "scan",
-                        "operation scan is not supported: use searchRetrieve or explain",
-                    )));
+                    Operation::Scan
                 } else {
                     Operation::Explain
                 }
@@ -309,6 +370,7 @@ impl SruRequest {
             Operation::SearchRetrieve => {
                 search_retrieve(version, record_packing, &params).map(SruRequest::SearchRetrieve).map_err(fail)
             }
+            Operation::Scan => scan(version, &params).map(SruRequest::Scan).map_err(fail),
         }
     }
 }
@@ -316,6 +378,50 @@ impl SruRequest {
 enum Operation {
     Explain,
     SearchRetrieve,
+    Scan,
+}
+
+/// The operation a request names or implies, read before anything is checked, so that
+/// even a request refused for its version or parameters is answered in its own form.
+fn operation_hint(pairs: &[(String, String)]) -> SruOperation {
+    let value = |name: &str| pairs.iter().find(|(n, _)| n == name).map(|(_, v)| v.trim());
+    match value("operation") {
+        Some("scan") => SruOperation::Scan,
+        Some("explain") => SruOperation::Explain,
+        Some(_) => SruOperation::SearchRetrieve,
+        None if value("query").is_none() && value("scanClause").is_some_and(|v| !v.is_empty()) => SruOperation::Scan,
+        None => SruOperation::SearchRetrieve,
+    }
+}
+
+/// A scan: `scanClause` (7 when missing) is one search clause naming a title or name
+/// index (see `cql::parse_scan_clause`); `maximumTerms` a positive integer (6), default
+/// 20, lowered to 100; `responsePosition` a non-negative integer (6), default 1, at most
+/// `maximumTerms + 1` (120).
+fn scan(version: SruVersion, params: &Params<'_>) -> Result<ScanRequest, SruDiagnostic> {
+    let Some(scan_clause) = params.get("scanClause") else {
+        return Err(SruDiagnostic::new(code::MANDATORY_PARAMETER, "scanClause", "scan needs the scanClause parameter"));
+    };
+    let clause = cql::parse_scan_clause(scan_clause)?;
+    let requested = positive(params, "maximumTerms", SRU_DEFAULT_TERMS, false)?;
+    let maximum_terms = requested.min(SRU_MAX_TERMS);
+    let response_position = positive(params, "responsePosition", 1, true)?;
+    if response_position > maximum_terms + 1 {
+        return Err(SruDiagnostic::new(
+            code::RESPONSE_POSITION_OUT_OF_RANGE,
+            response_position.to_string(),
+            format!("responsePosition {response_position} is beyond maximumTerms + 1 ({})", maximum_terms + 1),
+        ));
+    }
+    Ok(ScanRequest {
+        version,
+        scan_clause: scan_clause.to_owned(),
+        index: clause.index,
+        term: clause.term,
+        response_position,
+        maximum_terms,
+        requested_terms: params.get("maximumTerms").map(|_| requested),
+    })
 }
 
 fn shorten(text: &str) -> String {

@@ -14,11 +14,11 @@ use indexer::BibDocument;
 use quick_xml::Writer;
 use quick_xml::events::{BytesDecl, BytesEnd, BytesStart, BytesText, Event};
 
-use super::cql::{CONTEXT_SETS, INDEXES};
+use super::cql::{CONTEXT_SETS, INDEXES, scannable};
 use super::diagnostic::{SruDiagnostic, code};
 use super::request::{
-    ExplainRequest, RecordPacking, RecordSchema, SRU_DEFAULT_RECORDS, SRU_MAX_RECORDS, SearchRetrieveRequest, SruError,
-    SruQueryType, SruVersion,
+    ExplainRequest, RecordPacking, RecordSchema, SRU_DEFAULT_RECORDS, SRU_DEFAULT_TERMS, SRU_MAX_RECORDS,
+    SRU_MAX_TERMS, ScanRequest, SearchRetrieveRequest, SruError, SruOperation, SruQueryType, SruVersion,
 };
 
 /// The HTTP `Content-Type` of every SRU response. SRU answers with HTTP 200 whether the
@@ -28,6 +28,7 @@ pub const SRU_CONTENT_TYPE: &str = "application/xml; charset=utf-8";
 const SRU_1_NS: &str = "http://www.loc.gov/zing/srw/";
 const DIAG_1_NS: &str = "http://www.loc.gov/zing/srw/diagnostic/";
 const SRU_2_NS: &str = "http://docs.oasis-open.org/ns/search-ws/sruResponse";
+const SCAN_2_NS: &str = "http://docs.oasis-open.org/ns/search-ws/scan";
 const DIAG_2_NS: &str = "http://docs.oasis-open.org/ns/search-ws/diagnostic";
 const EXPLAIN_NS: &str = "http://explain.z3950.org/dtd/2.0/";
 const DIAGNOSTIC_SCHEMA: &str = "info:srw/schema/1/diagnostics-v1.1";
@@ -76,6 +77,15 @@ impl Xml {
 
     fn fragment() -> Xml {
         Xml { writer: Writer::new_with_indent(Vec::new(), b' ', 2) }
+    }
+
+    /// A document without indentation. YAZ (yaz-client, ZOOM) counts the `<term>`s of a
+    /// scan response by elements but indexes them by every child node, white space
+    /// included, so an indented `<terms>` makes it read past its array.
+    fn compact_document() -> io::Result<Xml> {
+        let mut xml = Xml { writer: Writer::new(Vec::new()) };
+        xml.writer.write_event(Event::Decl(BytesDecl::new("1.0", Some("UTF-8"), None)))?;
+        Ok(xml)
     }
 
     fn start(&mut self, name: &str, attributes: &[(&str, &str)]) -> io::Result<()> {
@@ -306,9 +316,97 @@ impl SearchRetrieveRequest {
 impl SruError {
     /// The response for a request that could not be read: a searchRetrieveResponse
     /// with no records and the diagnostic (SRU's way of reporting any fatal error).
+    /// A scan's error is a scanResponse with the diagnostic and no terms.
     pub fn render(&self) -> String {
-        render_diagnostic(self.version, &self.diagnostic)
+        match self.operation {
+            SruOperation::Scan => render_scan(self.version, None, &[], std::slice::from_ref(&self.diagnostic)),
+            SruOperation::Explain | SruOperation::SearchRetrieve => render_diagnostic(self.version, &self.diagnostic),
+        }
     }
+}
+
+impl ScanRequest {
+    /// The scan response: the terms of `list` in index order, each with its value (what
+    /// to search for), the records behind it, the text of a record (displayTerm) and
+    /// whereInList, then the echoed request. No terms at all (an empty index, or a start
+    /// beyond the last term) is a response without `terms`.
+    pub fn render(&self, list: &indexer::ScanList) -> String {
+        render_scan(self.version, Some(self), &listed_terms(list), &[])
+    }
+
+    /// A scan response with no terms and one fatal diagnostic.
+    pub fn render_diagnostic(&self, diagnostic: &SruDiagnostic) -> String {
+        render_scan(self.version, Some(self), &[], std::slice::from_ref(diagnostic))
+    }
+}
+
+/// A term as a scan response lists it.
+struct ListedTerm<'a> {
+    term: &'a indexer::ScanTerm,
+    where_in_list: &'static str,
+}
+
+/// The terms of a scan's list with their whereInList: `first` and `last` only where the
+/// index itself begins or ends, `only` for a term that is both.
+fn listed_terms(list: &indexer::ScanList) -> Vec<ListedTerm<'_>> {
+    let last = list.terms.len().saturating_sub(1);
+    list.terms
+        .iter()
+        .enumerate()
+        .map(|(i, term)| {
+            let where_in_list = match (i == 0 && list.at_start, i == last && list.at_end) {
+                (true, true) => "only",
+                (true, false) => "first",
+                (false, true) => "last",
+                (false, false) => "inner",
+            };
+            ListedTerm { term, where_in_list }
+        })
+        .collect()
+}
+
+/// A scanResponse (SRU 1.x: `http://www.loc.gov/zing/srw/`; 2.0: the OASIS scan
+/// namespace), written without indentation (see [`Xml::compact_document`]).
+fn render_scan(
+    version: SruVersion,
+    request: Option<&ScanRequest>,
+    terms: &[ListedTerm<'_>],
+    diagnostics: &[SruDiagnostic],
+) -> String {
+    let names = Names { version };
+    render(|| {
+        let mut xml = Xml::compact_document()?;
+        if version.is_2() {
+            xml.start("zs:scanResponse", &[("xmlns:zs", SCAN_2_NS), ("xmlns:diag", names.diag())])?;
+        } else {
+            names.root(&mut xml, "zs:scanResponse")?;
+        }
+        if !terms.is_empty() {
+            xml.start("zs:terms", &[])?;
+            for listed in terms {
+                xml.start("zs:term", &[])?;
+                xml.leaf("zs:value", &listed.term.value)?;
+                xml.leaf("zs:numberOfRecords", &listed.term.records.to_string())?;
+                xml.leaf("zs:displayTerm", &listed.term.display)?;
+                xml.leaf("zs:whereInList", listed.where_in_list)?;
+                xml.end("zs:term")?;
+            }
+            xml.end("zs:terms")?;
+        }
+        names.diagnostics(&mut xml, diagnostics)?;
+        if let Some(request) = request {
+            xml.start("zs:echoedScanRequest", &[])?;
+            if !version.is_2() {
+                xml.leaf("zs:version", version.as_str())?;
+            }
+            xml.leaf("zs:scanClause", &request.scan_clause)?;
+            xml.leaf("zs:responsePosition", &request.response_position.to_string())?;
+            xml.leaf("zs:maximumTerms", &request.requested_terms.unwrap_or(request.maximum_terms).to_string())?;
+            xml.end("zs:echoedScanRequest")?;
+        }
+        xml.end("zs:scanResponse")?;
+        Ok(xml)
+    })
 }
 
 /// A searchRetrieve response with no records and one diagnostic, in `version`'s form.
@@ -385,10 +483,8 @@ fn explain_record(version: SruVersion, server: &SruServer) -> io::Result<String>
         // unprefixed short names (title, 著者, ndc …) are conveniences of this server.
         let Some((set, name)) = index.name.split_once('.') else { continue };
         let sortable = matches!(index.name, "dc.title" | "dc.date");
-        xml.start(
-            "index",
-            &[("search", "true"), ("scan", "false"), ("sort", if sortable { "true" } else { "false" })],
-        )?;
+        let scan = if scannable(index.name) { "true" } else { "false" };
+        xml.start("index", &[("search", "true"), ("scan", scan), ("sort", if sortable { "true" } else { "false" })])?;
         xml.leaf_with("title", &[("lang", "ja"), ("primary", "true")], index.title_ja)?;
         xml.leaf_with("title", &[("lang", "en")], index.title_en)?;
         xml.start("map", &[])?;
@@ -431,6 +527,8 @@ fn explain_record(version: SruVersion, server: &SruServer) -> io::Result<String>
     xml.leaf_with("default", &[("type", "index")], "cql.serverChoice")?;
     xml.leaf_with("default", &[("type", "relation")], "=")?;
     xml.leaf_with("setting", &[("type", "maximumRecords")], &SRU_MAX_RECORDS.to_string())?;
+    xml.leaf_with("default", &[("type", "numberOfTerms")], &SRU_DEFAULT_TERMS.to_string())?;
+    xml.leaf_with("setting", &[("type", "maximumTerms")], &SRU_MAX_TERMS.to_string())?;
     for relation in ["=", "==", "exact", "all", "any", "adj", "<", ">", "<=", ">=", "within"] {
         xml.leaf_with("supports", &[("type", "relation")], relation)?;
     }

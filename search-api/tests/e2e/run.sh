@@ -2,6 +2,9 @@
 # End to end on a real port, with clients nobody on this project wrote: `shiori serve --demo`
 # (the README's first command, on a fresh data folder and a free loopback port), then
 #   - yaz-client searches SRU 1.2 and 2.0, shows a record and gets a diagnostic for bad CQL;
+#   - yaz-client with its defaults (SRW: SOAP), with `sru get` and `sru post`, and sruthi find
+#     the same number of hits for each of a few Japanese queries; yaz-client scans titles
+#     and names over all three bindings;
 #   - sruthi pages through every hit via nextRecordPosition and reads explain;
 #   - schemathesis checks the JSON API against its OpenAPI document;
 #   - the browser suite (../browser/run.sh) on the demo library: the OPAC, and the
@@ -76,6 +79,52 @@ for version in 1.2 2.0; do
   grep -q '<datafield tag="245"' <<<"$out" || fail "yaz-client $version: the record has no 245: $out"
   grep -q "SRW diagnostic info:srw/diagnostic/1/10" <<<"$out" || fail "yaz-client $version: no diagnostic for bad CQL: $out"
   echo "   $version: $hits hits, a MARCXML record, diagnostic 10 for bad CQL"
+done
+
+echo "== one hit count per query, whichever SRU binding and client (issue #19)"
+# yaz-client with its defaults speaks SRW: SOAP 1.1 POSTs of SRU 1.2 (as to Zebra under Koha).
+queries=("dc.title=図書館" "図書館" "dc.creator=夏目" "dc.title=本 and dc.date>=2000")
+yaz_counts() { # $1: the sru command before open ("" for the default, SOAP)
+  local script="${1:+$1\n}open $url/demo/sru\n"
+  for q in "${queries[@]}"; do script+="find $q\n"; done
+  printf "${script}quit\n" | timeout 60 yaz-client 2>&1
+}
+declare -A count_of
+for binding in soap "sru get 1.2" "sru post 1.2"; do
+  if [ "$binding" = soap ]; then out="$(yaz_counts "")"; else out="$(yaz_counts "$binding")"; fi \
+    || fail "yaz-client ($binding) exited with an error: $out"
+  mapfile -t hits < <(sed -n 's/^Number of hits: \([0-9]*\)$/\1/p' <<<"$out")
+  [ "${#hits[@]}" -eq "${#queries[@]}" ] || fail "yaz-client ($binding): ${#hits[@]} hit counts for ${#queries[@]} queries: $out"
+  for i in "${!queries[@]}"; do count_of["$binding/$i"]="${hits[$i]}"; done
+done
+mapfile -t sruthi_lines < <(python3 "$here/sru_counts.py" "$url/demo/sru" "${queries[@]}") || fail "sruthi counts"
+for i in "${!queries[@]}"; do
+  sruthi_count="${sruthi_lines[$i]##*$'\t'}"
+  soap="${count_of[soap/$i]}"; get="${count_of[sru get 1.2/$i]}"; post="${count_of[sru post 1.2/$i]}"
+  if [ "$soap" != "$get" ] || [ "$get" != "$post" ] || [ "$post" != "$sruthi_count" ]; then
+    fail "hit counts differ for ${queries[$i]}: yaz SOAP $soap, yaz GET $get, yaz POST $post, sruthi $sruthi_count"
+  fi
+  echo "   ${queries[$i]}: $soap hits (yaz SOAP, GET, POST and sruthi agree)"
+done
+[ "${count_of[soap/0]}" -gt 0 ] || fail "dc.title=図書館 found nothing"
+
+echo "== yaz-client over SOAP: a record, a diagnostic, explain, and scan"
+out="$(printf 'open %s/demo/sru\nfind dc.title=図書館\nshow 1\nfind dc.title=(\nexplain\nscan dc.title=図書館\nscan dc.creator=夏目\nquit\n' "$url" \
+  | timeout 60 yaz-client 2>&1)" || fail "yaz-client (SOAP) exited with an error: $out"
+grep -q "pos=1 schema=info:srw/schema/1/marcxml-v1.1" <<<"$out" || fail "yaz-client SOAP: no record shown: $out"
+grep -q '<datafield tag="245"' <<<"$out" || fail "yaz-client SOAP: the record has no 245: $out"
+grep -q "SRW diagnostic info:srw/diagnostic/1/10" <<<"$out" || fail "yaz-client SOAP: no diagnostic for bad CQL: $out"
+grep -q 'scan="true"' <<<"$out" || fail "yaz-client SOAP: explain marks no index for scan: $out"
+# yaz-client prints a scan term as "displayTerm: numberOfRecords whereInList value".
+scanned="$(grep -cE ': [0-9]+ (first|inner|last|only)( |$)' <<<"$out" || true)"
+[ "$scanned" -ge 2 ] || fail "yaz-client SOAP: scan listed no terms: $out"
+echo "   a MARCXML record, diagnostic 10, explain, $scanned scan terms"
+for binding in "sru get 1.2" "sru post 1.2"; do
+  out="$(printf '%s\nopen %s/demo/sru\nscan dc.title=図書館\nquit\n' "$binding" "$url" | timeout 60 yaz-client 2>&1)" \
+    || fail "yaz-client scan ($binding) exited with an error: $out"
+  n="$(grep -cE ': [0-9]+ (first|inner|last|only)( |$)' <<<"$out" || true)"
+  [ "$n" -ge 2 ] || fail "yaz-client scan ($binding) listed no terms: $out"
+  echo "   scan over $binding: $n terms"
 done
 
 echo "== sruthi: paging through nextRecordPosition, explain, diagnostics"

@@ -8,13 +8,13 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use indexer::{QueryNode, SearchField, Sort};
+use indexer::{QueryNode, ScanIndex, SearchField, Sort};
 use quick_xml::NsReader;
 use quick_xml::events::Event;
 use quick_xml::name::ResolveResult;
 use search_api::{
-    RecordPacking, RecordSchema, SRU_CONTENT_TYPE, SearchRetrieveRequest, SruDiagnostic, SruError, SruQueryType,
-    SruRequest, SruServer, SruVersion, parse_cql,
+    RecordPacking, RecordSchema, SRU_CONTENT_TYPE, SRU_DEFAULT_TERMS, SRU_MAX_TERMS, SearchRetrieveRequest,
+    SruDiagnostic, SruError, SruQueryType, SruRequest, SruServer, SruVersion, parse_cql,
 };
 
 const JAPAN_MARC: &str = "../../shared/fixtures/japanese/enju-jpmarc/jpmarc_marc21_enju.dat";
@@ -597,6 +597,57 @@ fn request_parameters_are_read() {
 }
 
 #[test]
+fn scan_requests_name_an_index_a_start_and_a_window() {
+    let scan = |params: &[(&str, &str)]| match request(params) {
+        Ok(SruRequest::Scan(scan)) => scan,
+        other => panic!("{params:?}: {other:?}"),
+    };
+    // What yaz-client sends with `sru get 1.2` and `scan dc.title=源氏`.
+    let s = scan(&[
+        ("version", "1.2"),
+        ("operation", "scan"),
+        ("scanClause", "dc.title=源氏"),
+        ("responsePosition", "1"),
+        ("maximumTerms", "20"),
+    ]);
+    assert_eq!((s.version, s.index, s.term.as_str()), (SruVersion::V1_2, ScanIndex::Title, "源氏"));
+    assert_eq!((s.before(), s.after(), s.includes_start()), (0, 20, true));
+    // SRU 2.0: the operation is implied by scanClause; defaults 1 and 20.
+    let s = scan(&[("scanClause", "dc.creator = \"夏目 漱石*\"")]);
+    assert_eq!((s.version, s.index, s.term.as_str()), (SruVersion::V2_0, ScanIndex::Author, "夏目 漱石"));
+    assert_eq!((s.response_position, s.maximum_terms), (1, SRU_DEFAULT_TERMS));
+    // A bare term is cql.serverChoice, which browses titles; 著者 is a name index.
+    assert_eq!(scan(&[("scanClause", "こころ")]).index, ScanIndex::Title);
+    assert_eq!(scan(&[("scanClause", "著者 exact なつめ")]).index, ScanIndex::Author);
+    // The window around the start: responsePosition 0 starts after it, maximumTerms + 1
+    // ends before it, maximumTerms is lowered to the bound.
+    let s = scan(&[("scanClause", "dc.title=\"\""), ("responsePosition", "0"), ("maximumTerms", "5")]);
+    assert_eq!((s.term.as_str(), s.before(), s.after(), s.includes_start()), ("", 0, 5, false));
+    let s = scan(&[("scanClause", "dc.title=い"), ("responsePosition", "6"), ("maximumTerms", "5")]);
+    assert_eq!((s.before(), s.after()), (5, 0));
+    let s = scan(&[("scanClause", "dc.title=い"), ("responsePosition", "3"), ("maximumTerms", "100000")]);
+    assert_eq!((s.maximum_terms, s.before(), s.after()), (SRU_MAX_TERMS, 2, SRU_MAX_TERMS - 2));
+}
+
+#[test]
+fn several_sort_keys_are_refused_with_diagnostic_84_never_ignored() {
+    // The index sorts by one key (year or title reading) and then by record id, so a second
+    // key cannot be honoured: diagnostic 84 (too many sort keys, details: the most, 1).
+    let cql = parse_cql("猫 sortBy dc.date/sort.descending dc.title").unwrap_err();
+    assert_eq!((cql.code, cql.details.as_deref()), (84, Some("1")));
+    assert!(cql.message.contains("one sort key"), "{}", cql.message);
+    let keys = refused(&[
+        ("version", "1.1"),
+        ("operation", "searchRetrieve"),
+        ("query", "猫"),
+        ("sortKeys", "dc.date,,0 dc.title,,1"),
+    ]);
+    assert_eq!(keys, (SruVersion::V1_1, 84, Some("1".to_owned())));
+    // One key of either form works.
+    assert_eq!(parse_cql("猫 sortBy dc.date/sort.descending").unwrap().sort, Some(Sort::YearDesc));
+}
+
+#[test]
 fn bad_requests_give_the_standard_diagnostics() {
     use SruVersion::*;
     let s = |v: &str| Some(v.to_owned());
@@ -606,8 +657,17 @@ fn bad_requests_give_the_standard_diagnostics() {
         (&[("version", "1.2"), ("query", "猫")], (V1_2, 7, s("operation"))),
         (&[("version", "1.2"), ("operation", "searchRetrieve")], (V1_2, 7, s("query"))),
         (&[("operation", "searchRetrieve"), ("query", "  ")], (V2_0, 7, s("query"))),
-        (&[("operation", "scan"), ("scanClause", "dc.title=猫")], (V2_0, 4, s("scan"))),
-        (&[("scanClause", "dc.title=猫")], (V2_0, 4, s("scan"))),
+        (&[("operation", "scan")], (V2_0, 7, s("scanClause"))),
+        (&[("version", "1.2"), ("operation", "scan"), ("scanClause", " ")], (V1_2, 7, s("scanClause"))),
+        (&[("scanClause", "dc.date=2000")], (V2_0, 16, s("dc.date"))),
+        (&[("scanClause", "dc.nope=猫")], (V2_0, 16, s("dc.nope"))),
+        (&[("scanClause", "dc.title < 猫")], (V2_0, 19, s("<"))),
+        (&[("scanClause", "dc.title=猫 and 犬")], (V2_0, 10, s("0"))),
+        (&[("scanClause", "dc.title=(猫")], (V2_0, 10, s("9"))),
+        (&[("scanClause", "dc.title=猫"), ("maximumTerms", "0")], (V2_0, 6, s("maximumTerms"))),
+        (&[("scanClause", "dc.title=猫"), ("responsePosition", "-1")], (V2_0, 6, s("responsePosition"))),
+        (&[("scanClause", "dc.title=猫"), ("responsePosition", "22")], (V2_0, 120, s("22"))),
+        (&[("version", "1.1"), ("operation", "scan"), ("scanClause", "dc.title =/nope 猫")], (V1_1, 20, s("nope"))),
         (&[("operation", "update")], (V2_0, 4, s("update"))),
         (&[("query", "猫"), ("q", "猫")], (V2_0, 8, s("q"))),
         (&[("query", "猫"), ("Query", "猫")], (V2_0, 8, s("Query"))),
@@ -655,6 +715,9 @@ fn random_parameters_never_panic_and_render_well_formed_xml() {
         "recordSchema",
         "sortKeys",
         "stylesheet",
+        "scanClause",
+        "maximumTerms",
+        "responsePosition",
         "x-a",
         "bogus",
     ];
@@ -667,6 +730,8 @@ fn random_parameters_never_panic_and_render_well_formed_xml() {
         "1.1",
         "searchRetrieve",
         "explain",
+        "scan",
+        "dc.title=源氏",
         "xml",
         "string",
         "dc",
@@ -691,6 +756,7 @@ fn random_parameters_never_panic_and_render_well_formed_xml() {
                 let _ = search.search_request();
                 search.render(3, &[None])
             }
+            Ok(SruRequest::Scan(scan)) => scan.render(&indexer::ScanList::default()),
             Err(e) => e.render(),
         };
         parse_xml(&xml);
