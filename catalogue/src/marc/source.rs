@@ -63,16 +63,21 @@ pub fn detect(data: &[u8]) -> Result<Format, String> {
 /// [`MAX_DECOMPRESSED_BYTES`] are decompressed; beyond that, or when the gzip stream is
 /// damaged or holds another gzip, the reason is given.
 pub fn decompress(data: &[u8]) -> Result<Cow<'_, [u8]>, String> {
+    decompress_bounded(data, MAX_DECOMPRESSED_BYTES)
+}
+
+fn decompress_bounded(data: &[u8], limit: u64) -> Result<Cow<'_, [u8]>, String> {
     if detect(data) != Ok(Format::Gzip) {
         return Ok(Cow::Borrowed(data));
     }
     let mut out = Vec::with_capacity(data.len().saturating_mul(4).min(64 << 20));
-    let mut decoder = flate2::read::MultiGzDecoder::new(data).take(MAX_DECOMPRESSED_BYTES + 1);
+    // One byte more than the limit is read, to tell "exactly the limit" from "beyond".
+    let mut decoder = flate2::read::MultiGzDecoder::new(data).take(limit + 1);
     decoder.read_to_end(&mut out).map_err(|err| format!("gzip: the compressed data are damaged: {err}"))?;
-    if out.len() as u64 > MAX_DECOMPRESSED_BYTES {
+    if out.len() as u64 > limit {
         return Err(format!(
             "gzip: the file decompresses to more than {} MiB, the most an import takes (a gzip bomb, or a file to split)",
-            MAX_DECOMPRESSED_BYTES >> 20
+            limit >> 20
         ));
     }
     if detect(&out) == Ok(Format::Gzip) {
@@ -146,5 +151,31 @@ pub fn records(data: &[u8]) -> Result<Box<dyn Iterator<Item = SourceRecord<'_>> 
             }
         }))),
         Format::Gzip => Err("gzip-compressed: decompress it first (catalogue::decompress)".into()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::io::Write;
+
+    use super::*;
+
+    fn gzip(data: &[u8]) -> Vec<u8> {
+        let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+        let _ = encoder.write_all(data);
+        encoder.finish().unwrap_or_default()
+    }
+
+    #[test]
+    fn a_gzip_bomb_is_refused_at_the_bound() {
+        // 4 MiB of zeros compress to about 4 KB: a ratio of 1,000, as a bomb has.
+        let bomb = gzip(&vec![0u8; 4 << 20]);
+        assert!(bomb.len() < 8 << 10);
+        let refused = decompress_bounded(&bomb, 1 << 20);
+        assert!(refused.as_ref().is_err_and(|e| e.contains("more than 1 MiB")), "{refused:?}");
+        assert_eq!(decompress_bounded(&bomb, 4 << 20).map(|d| d.len()), Ok(4 << 20));
+        let nested = gzip(&gzip(b"00024nam a2200025   4500"));
+        assert!(decompress(&nested).is_err_and(|e| e.contains("inside a gzip")));
+        assert!(matches!(decompress(b"00024nam"), Ok(Cow::Borrowed(_))));
     }
 }
