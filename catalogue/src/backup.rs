@@ -235,7 +235,13 @@ pub fn restore_backup(
     let dir = layout.tenant_dir(tenant);
     let restoring = dir.join("catalogue.redb.restoring");
     std::fs::copy(&chosen.path, &restoring).map_err(Error::io(&restoring))?;
-    if let Err(err) = check_restorable(&restoring).and_then(|()| sync_file(&restoring)) {
+    // Harvesters must learn that the catalogue went back: every entry is stamped now, and
+    // what the replaced file had that the backup has not is reported deleted.
+    let restamped = check_restorable(&restoring).and_then(|()| {
+        let db = Database::create(&restoring)?;
+        crate::oai::restamp_restored(&db, held.as_ref(), now.as_second())
+    });
+    if let Err(err) = restamped.and_then(|()| sync_file(&restoring)) {
         let _ = std::fs::remove_file(&restoring);
         return Err(err);
     }

@@ -97,6 +97,58 @@ pub(crate) fn migrate(txn: &WriteTransaction, deleted_in_feed: &[u64], now: i64)
     Ok(count)
 }
 
+/// After a restore: the restored file's entries (records and tombstones) are all stamped
+/// `now`, and every record the replaced file knew that the restored one does not (created
+/// after the backup) gets a tombstone at `now`, with the sets it had. A harvester that
+/// harvested the replaced catalogue then learns, with its next incremental harvest, what
+/// went back (every record is sent again: which ones differ is not worth guessing) and
+/// what is gone. `replaced` is the file restored over, when it could be read. A restored
+/// file of an older schema is left to its migration (its entries get their records'
+/// datestamps).
+pub(crate) fn restamp_restored(restored: &redb::Database, replaced: Option<&redb::Database>, now: i64) -> Result<()> {
+    let mut known: Vec<(u64, Vec<u8>)> = Vec::new();
+    if let Some(replaced) = replaced {
+        let txn = replaced.begin_read()?;
+        if let Ok(stamps) = txn.open_table(OAI_STAMPS) {
+            for row in stamps.iter()? {
+                let (key, value) = row?;
+                let mut value = value.value().to_vec();
+                if let Some(status) = value.first_mut() {
+                    *status = DELETED;
+                }
+                known.push((key.value().1, value));
+            }
+        }
+    }
+    let txn = restored.begin_write()?;
+    {
+        let version = txn.open_table(crate::store::META)?.get("schema_version")?.map(|v| v.value());
+        if version != Some(crate::store::SCHEMA_VERSION) {
+            return Ok(());
+        }
+        let mut of = txn.open_table(OAI_STAMP_OF)?;
+        let mut stamps = txn.open_table(OAI_STAMPS)?;
+        let mut entries = Vec::new();
+        for row in stamps.iter()? {
+            let (key, value) = row?;
+            entries.push((key.value(), value.value().to_vec()));
+        }
+        for ((stamp, bib), value) in entries {
+            stamps.remove((stamp, bib))?;
+            stamps.insert((now, bib), value.as_slice())?;
+            of.insert(bib, now)?;
+        }
+        for (bib, tombstone) in known {
+            if of.get(bib)?.is_none() {
+                stamps.insert((now, bib), tombstone.as_slice())?;
+                of.insert(bib, now)?;
+            }
+        }
+    }
+    txn.commit()?;
+    Ok(())
+}
+
 /// Which records a list request selects.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct OaiSelection {

@@ -141,3 +141,29 @@ fn a_schema_5_file_gets_an_entry_per_record_and_tombstones_from_the_feed() {
     }
     assert_eq!(snapshot.entry(ids[0], false).unwrap().unwrap().sets, vec![OaiSet::Ndc, OaiSet::NdcClass(b'9')]);
 }
+
+#[test]
+fn after_a_restore_harvesters_see_every_record_again_and_what_went_away_as_deleted() {
+    let scratch = Scratch::new("oai-restore");
+    let tenant: TenantCode = "restored-city".parse().unwrap();
+    let catalogue = scratch.catalogue("restored-city");
+    let kept = created(catalogue.upsert(vec![classified("r1", "ぐりとぐら", &["913"])], "a").unwrap()[0]);
+    let doomed = created(catalogue.upsert(vec![record("r2", "銀河鉄道の夜")], "a").unwrap()[0]);
+    let backed_up = jiff::Timestamp::now();
+    catalogue.backup(&scratch.layout, backed_up).unwrap();
+    // After the backup: one record deleted, one added (in class 4), both harvested since.
+    assert!(catalogue.delete(doomed).unwrap());
+    let later = created(catalogue.upsert(vec![classified("r3", "後から来た本", &["410"])], "b").unwrap()[0]);
+    drop(catalogue);
+
+    let restore_at = jiff::Timestamp::now() + jiff::SignedDuration::from_hours(1);
+    catalogue::restore_backup(&scratch.layout, &tenant, None, restore_at).unwrap();
+    let catalogue = Catalogue::open(&scratch.layout, &tenant).unwrap();
+    let since = OaiSelection { from: Some(restore_at.as_second()), ..Default::default() };
+    // Everything of the restored catalogue is stamped at the restore, and the record that
+    // the backup never had is deleted, still in its set.
+    assert_eq!(all(&catalogue, &since, 10), vec![(kept, false), (doomed, false), (later, true)]);
+    let gone = catalogue.oai_snapshot().unwrap().entry(later, false).unwrap().unwrap();
+    assert_eq!(gone.sets, vec![OaiSet::Ndc, OaiSet::NdcClass(b'4')]);
+    assert!(catalogue.get(later).unwrap().is_none());
+}

@@ -58,11 +58,19 @@ pub(crate) fn datestamp(seconds: i64) -> String {
 }
 
 impl Repository<'_> {
-    /// The answer to a request's arguments. `Err` only for a fault of the server (answered
-    /// with a 500 and logged); every protocol error is an answer.
-    pub(crate) fn answer(&self, pairs: &[(String, String)]) -> Result<String, OaiError> {
+    /// The answer to a request's arguments (`None`: they could not be decoded). `Err` only
+    /// for a fault of the server (answered with a 500 and logged); every protocol error is
+    /// an answer.
+    pub(crate) fn answer(&self, pairs: Option<&[(String, String)]>) -> Result<String, OaiError> {
         let now = Timestamp::now().as_second();
-        let (request, body) = match OaiRequest::parse(pairs) {
+        let parsed = match pairs {
+            Some(pairs) => OaiRequest::parse(pairs),
+            None => {
+                Err(OaiError::BadArgument("the arguments cannot be decoded: give them URL-encoded in UTF-8".to_owned()))
+            }
+        };
+        let pairs = pairs.unwrap_or_default();
+        let (request, body) = match parsed {
             Ok(request) => {
                 let body = self.body(&request);
                 (Some(request), body)
@@ -352,7 +360,8 @@ fn metadata(entry: &OaiEntry, format: MetadataFormat) -> Result<Option<String>, 
     let record = bib.record().map_err(|err| err.to_string())?;
     Ok(Some(match format {
         MetadataFormat::OaiDc => crate::sru::dublin_core(&record).map_err(|err| err.to_string())?,
-        MetadataFormat::MarcXml => catalogue::marcxml_record(&record, false),
+        // Strict: a record MARC21slim.xsd would refuse is not sent half-blanked.
+        MetadataFormat::MarcXml => catalogue::try_marcxml_record(&record, false)?,
     }))
 }
 

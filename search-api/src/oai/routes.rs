@@ -34,9 +34,8 @@ async fn oai(
     let library = state.library(&tenant)?;
     let encoded =
         if method == Method::POST { String::from_utf8_lossy(&body).into_owned() } else { raw.unwrap_or_default() };
-    // An argument that cannot be decoded is a bad argument like any other.
-    let pairs: Vec<(String, String)> =
-        serde_urlencoded::from_str(&encoded).unwrap_or_else(|_| vec![("\u{0}undecodable".to_owned(), String::new())]);
+    // Arguments that cannot be decoded are bad arguments, answered as such.
+    let pairs: Option<Vec<(String, String)>> = serde_urlencoded::from_str(&encoded).ok();
     let origin = crate::opensearch::origin(&state, &headers, &uri);
     let base_url = format!("{origin}/{}/oai", library.tenant.code);
     let admin_email = admin_email(&origin);
@@ -48,7 +47,7 @@ async fn oai(
             base_url,
             admin_email,
         };
-        match repository.answer(&pairs) {
+        match repository.answer(pairs.as_deref()) {
             Ok(xml) => Ok(xml),
             Err(err) => Err(ApiError::internal(&format!("oai ({}): {}", library.tenant.code, err.message()))),
         }

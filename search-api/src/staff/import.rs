@@ -77,8 +77,8 @@ pub(crate) async fn import(State(state): State<AppState>, staff: Staff, body: Bo
                 return Err(ApiError::new(
                     StatusCode::UNPROCESSABLE_ENTITY,
                     "not_marc",
-                    format!("MARC（ISO 2709 または MARCXML）として読めません: {reason}"),
-                    format!("the upload is not MARC (ISO 2709 or MARCXML): {reason}"),
+                    format!("MARC（ISO 2709、MARCXML、.mrk、MARC-in-JSON、その gzip）として読めません: {reason}"),
+                    format!("the upload is not MARC (ISO 2709, MARCXML, .mrk, MARC-in-JSON, or gzip of one): {reason}"),
                 ));
             }
             Err(err) => return Err(err.into()),

@@ -182,6 +182,7 @@ async fn every_verb_and_every_error_answers_valid_oai_pmh() {
         ("verb=Identify&verb=Identify", "badArgument"),
         ("verb=ListRecords&metadataPrefix=oai_dc&from=2026-12-01&until=2026-12-01T00:00:00Z", "badArgument"),
         ("verb=ListRecords&metadataPrefix=oai_dc&from=yesterday", "badArgument"),
+        ("verb=ListRecords&metadataPrefix=oai_dc&from=%FF%FE", "badArgument"),
         ("verb=ListRecords&metadataPrefix=oai_dc&set=branch:chuo", "badArgument"),
         ("verb=ListRecords&resumptionToken=0123.1.2.3", "badResumptionToken"),
         ("verb=ListIdentifiers&resumptionToken=%3Cscript%3E", "badResumptionToken"),
