@@ -4,8 +4,8 @@
 
 use std::io;
 
-use crate::xml::Xml;
 use crate::lang::Lang;
+use crate::xml::Xml;
 
 const OPENSEARCH_NS: &str = "http://a9.com/-/spec/opensearch/1.1/";
 /// Firefox's extension namespace, for `moz:SearchForm` (the page to go to with no query).

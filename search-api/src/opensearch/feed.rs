@@ -9,9 +9,9 @@
 
 use std::io;
 
-use crate::xml::Xml;
 use crate::api::AvailabilityJson;
 use crate::lang::Lang;
+use crate::xml::Xml;
 
 const ATOM_NS: &str = "http://www.w3.org/2005/Atom";
 const OPENSEARCH_NS: &str = "http://a9.com/-/spec/opensearch/1.1/";

@@ -788,7 +788,13 @@ async fn the_access_log_records_route_templates_principals_and_tenants() {
 #[tokio::test]
 async fn security_headers_and_tls_only_attributes() {
     let (f, _) = fixture("sec-headers", &[], false);
-    for uri in ["/api/v1/libraries", "/healthz", "/tosho/sru?operation=explain", "/no/such/page/here"] {
+    for uri in [
+        "/api/v1/libraries",
+        "/healthz",
+        "/tosho/sru?operation=explain",
+        "/tosho/oai?verb=Identify",
+        "/no/such/page/here",
+    ] {
         let answer = send(&f.app, get(uri, None)).await;
         assert_eq!(
             answer.header(header::CONTENT_SECURITY_POLICY),
