@@ -360,8 +360,16 @@ fn metadata(entry: &OaiEntry, format: MetadataFormat) -> Result<Option<String>, 
     let record = bib.record().map_err(|err| err.to_string())?;
     Ok(Some(match format {
         MetadataFormat::OaiDc => crate::sru::dublin_core(&record).map_err(|err| err.to_string())?,
-        // Strict: a record MARC21slim.xsd would refuse is not sent half-blanked.
-        MetadataFormat::MarcXml => catalogue::try_marcxml_record(&record, false)?,
+        MetadataFormat::MarcXml => match catalogue::try_marcxml_record(&record, false) {
+            Ok(xml) => xml,
+            Err(reason) => {
+                // A harvest must stay whole and valid: the record goes with what MARCXML
+                // cannot carry blanked (as SRU and the record page send it), and the
+                // operator is told which record and why (`shiori export` reports it too).
+                tracing::warn!(bib = bib.id, %reason, "oai: a record sent with the parts MARCXML cannot carry blanked");
+                catalogue::marcxml_record(&record, false)
+            }
+        },
     }))
 }
 
