@@ -139,6 +139,11 @@ pub fn records(data: &[u8]) -> Result<Box<dyn Iterator<Item = SourceRecord<'_>> 
                     .map_err(|why| if why.starts_with("line ") { why } else { format!("line {line}: {why}") }),
             }
         }))),
+        // JSON with neither key of MARC-in-JSON anywhere is some other JSON, not MARC with
+        // every record broken (as XML without a MARCXML record is not MARCXML).
+        Format::Json if !has_key(data, b"\"leader\"") && !has_key(data, b"\"fields\"") => {
+            Err("JSON, but not MARC-in-JSON: no object has a \"leader\" or \"fields\"".into())
+        }
         Format::Json => Ok(Box::new(json::read(data).into_iter().enumerate().map(|(index, record)| {
             let line = record.line;
             SourceRecord {
@@ -152,6 +157,10 @@ pub fn records(data: &[u8]) -> Result<Box<dyn Iterator<Item = SourceRecord<'_>> 
         }))),
         Format::Gzip => Err("gzip-compressed: decompress it first (catalogue::decompress)".into()),
     }
+}
+
+fn has_key(data: &[u8], key: &[u8]) -> bool {
+    data.windows(key.len()).any(|window| window == key)
 }
 
 #[cfg(test)]
