@@ -287,6 +287,53 @@ pub enum Error {
         /// The file.
         path: PathBuf,
     },
+
+    // Cataloguing.
+    /// A record failed the cataloguing checks
+    /// ([`validate`](crate::cataloguing::validate::validate)); nothing was stored.
+    #[error("the record is not valid MARC 21: {}", first_problem(problems))]
+    InvalidRecord {
+        /// Every problem found, leader first, then fields in order.
+        problems: Vec<crate::cataloguing::validate::Problem>,
+    },
+    /// The record changed since the caller read it: another save came first.
+    #[error("record {bib_id} is at version {current}, not {expected}: reload it and make the change again")]
+    VersionMismatch {
+        /// The record.
+        bib_id: u64,
+        /// The version the caller read.
+        expected: u32,
+        /// The version stored now.
+        current: u32,
+    },
+    /// Another record has this 003 + 001.
+    #[error("control number {number:?} ({organisation:?}) is already record {bib_id}'s")]
+    ControlNumberInUse {
+        /// 003 (may be empty).
+        organisation: String,
+        /// 001.
+        number: String,
+        /// The record that has it.
+        bib_id: u64,
+    },
+    /// A record cannot be deleted while copies are on loan or patrons wait for it.
+    #[error("record {bib_id} has {loans} copies on loan and {holds} holds: it cannot be deleted")]
+    RecordInUse {
+        /// The record.
+        bib_id: u64,
+        /// Its copies on loan.
+        loans: u32,
+        /// Its holds.
+        holds: u32,
+    },
+    /// No such version of the record is kept.
+    #[error("record {bib_id} has no version {version}")]
+    UnknownVersion {
+        /// The record.
+        bib_id: u64,
+        /// The version asked for.
+        version: u32,
+    },
 }
 
 /// Which side an [`Error`] is on: a caller's mistake (and which), or a fault.
@@ -315,6 +362,7 @@ impl Error {
             | Error::NotMarc { .. }
             | Error::Export { .. }
             | Error::Invalid { .. }
+            | Error::InvalidRecord { .. }
             | Error::WeakPassword(_) => ErrorKind::Invalid,
             Error::UnknownTenant(_)
             | Error::UnknownBib(_)
@@ -323,7 +371,8 @@ impl Error {
             | Error::UnknownPatron(_)
             | Error::UnknownHold(_)
             | Error::UnknownAccount(_)
-            | Error::UnknownBackup(_) => ErrorKind::NotFound,
+            | Error::UnknownBackup(_)
+            | Error::UnknownVersion { .. } => ErrorKind::NotFound,
             Error::TenantExists(_)
             | Error::BarcodeInUse(_)
             | Error::CardInUse(_)
@@ -346,7 +395,10 @@ impl Error {
             | Error::AccountExists(_)
             | Error::OperatorExists
             | Error::TotpEnabled
-            | Error::InUse { .. } => ErrorKind::Conflict,
+            | Error::InUse { .. }
+            | Error::VersionMismatch { .. }
+            | Error::ControlNumberInUse { .. }
+            | Error::RecordInUse { .. } => ErrorKind::Conflict,
             Error::WrongPassword | Error::WrongCode | Error::SessionEnded | Error::AccountLocked { .. } => {
                 ErrorKind::Denied
             }
@@ -368,6 +420,20 @@ impl Error {
         Some(match self {
             Error::Invalid { field, reason } => format!("入力内容が正しくありません（{field}: {reason}）"),
             Error::UnknownBib(id) => format!("資料 {id} は見つかりません"),
+            Error::InvalidRecord { problems } => match problems.first() {
+                Some(p) => format!("レコードに誤りがあります（{} 件）: {} {}", problems.len(), p.tag, p.ja),
+                None => "レコードに誤りがあります".to_owned(),
+            },
+            Error::VersionMismatch { bib_id, expected, current } => format!(
+                "資料 {bib_id} はほかの方が更新しました（開いた版 {expected}、現在の版 {current}）。開き直してから変更してください"
+            ),
+            Error::ControlNumberInUse { number, bib_id, .. } => {
+                format!("レコード番号 {number} はすでに資料 {bib_id} で使われています")
+            }
+            Error::RecordInUse { bib_id, loans, holds } => {
+                format!("資料 {bib_id} は貸出中 {loans} 点・予約 {holds} 件があるため削除できません")
+            }
+            Error::UnknownVersion { bib_id, version } => format!("資料 {bib_id} に版 {version} はありません"),
             Error::UnknownBranch(code) => format!("館「{code}」は見つかりません"),
             Error::UnknownItem(barcode) => format!("資料番号 {barcode} の資料は見つかりません"),
             Error::UnknownPatron(card) => format!("利用者番号 {card} の利用者は見つかりません"),
@@ -422,7 +488,8 @@ impl Error {
         })
     }
 
-    pub(crate) fn invalid(field: &'static str, reason: impl Into<String>) -> Error {
+    /// A value the caller gave is malformed: `field` names it, `reason` says why.
+    pub fn invalid(field: &'static str, reason: impl Into<String>) -> Error {
         Error::Invalid { field, reason: reason.into() }
     }
 
@@ -453,3 +520,11 @@ storage_errors!(
 
 /// Result of the catalogue.
 pub type Result<T> = std::result::Result<T, Error>;
+
+fn first_problem(problems: &[crate::cataloguing::validate::Problem]) -> String {
+    match problems.first() {
+        Some(p) if problems.len() > 1 => format!("{} {} (and {} more)", p.tag, p.en, problems.len() - 1),
+        Some(p) => format!("{} {}", p.tag, p.en),
+        None => "no problem listed".to_owned(),
+    }
+}

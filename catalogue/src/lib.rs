@@ -99,6 +99,7 @@
 //! ```
 
 mod backup;
+pub mod cataloguing;
 mod circulation;
 mod error;
 mod export;

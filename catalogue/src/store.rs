@@ -28,8 +28,9 @@ const CHANGES: TableDefinition<'_, u64, (u64, u8)> = TableDefinition::new("chang
 /// feed, 2 adds circulation (branches, items, patrons, loans), 3 loan rules, calendars,
 /// holds, the outbox of notices, reading records and monthly loan counters, 4 patrons' OPAC
 /// passwords and sessions, 5 patrons' second factor (TOTP) and login challenges, 6 the
-/// datestamps and tombstones an OAI-PMH harvest reads.
-pub const SCHEMA_VERSION: u64 = 6;
+/// datestamps and tombstones an OAI-PMH harvest reads, 7 cataloguing (previous versions of
+/// records, copies' acquisition and withdrawal, copy-cataloguing targets, barcode ranges).
+pub const SCHEMA_VERSION: u64 = 7;
 
 /// What happened to a record in the feed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -103,7 +104,7 @@ impl StoredBib {
             .map_err(|e| Error::Storage(format!("bib {} is unreadable: {}", self.id, e.reason)))
     }
 
-    fn encode(&self) -> Vec<u8> {
+    pub(crate) fn encode(&self) -> Vec<u8> {
         let source = self.source.as_bytes();
         let source = &source[..source.len().min(u16::MAX as usize)];
         let mut out = Vec::with_capacity(23 + source.len() + self.marc.len());
@@ -176,6 +177,7 @@ impl Catalogue {
             txn.open_table(CHANGES)?;
             circulation::create_tables(&txn)?;
             crate::oai::create_tables(&txn)?;
+            crate::cataloguing::create_tables(&txn)?;
             if version < 2 {
                 // 1 -> 2: circulation. Its tables, created just above, are new and start
                 // empty; nothing in the version-1 tables changes.
@@ -217,6 +219,12 @@ impl Catalogue {
                 }
                 crate::oai::migrate(&txn, &deleted, now())?;
                 txn.open_table(META)?.insert("schema_version", 6)?;
+            }
+            if version < 7 {
+                // 6 -> 7: cataloguing. Its tables, created just above, start empty: no
+                // previous versions (history starts with the next save), no acquisition
+                // date (a copy's is then the day it is first seen), the default targets.
+                txn.open_table(META)?.insert("schema_version", 7)?;
             }
         }
         txn.commit()?;
@@ -260,24 +268,7 @@ impl Catalogue {
         if items > 0 {
             return Err(Error::BibHasItems { bib_id, items });
         }
-        let deleted = {
-            let mut bibs = txn.open_table(BIBS)?;
-            let old = bibs.remove(bib_id)?.map(|v| StoredBib::decode(bib_id, v.value())).transpose()?;
-            match old {
-                None => false,
-                Some(old) => {
-                    let record = old.record()?;
-                    txn.open_table(BIB_BY_CONTROL)?.remove(control_key(&record).as_str())?;
-                    let mut by_isbn = txn.open_multimap_table(BIB_BY_ISBN)?;
-                    for isbn in isbns(&record) {
-                        by_isbn.remove(isbn.as_str(), bib_id)?;
-                    }
-                    append_change(&txn, bib_id, ChangeKind::Deleted)?;
-                    crate::oai::stamp(&txn, bib_id, now(), &record, true)?;
-                    true
-                }
-            }
-        };
+        let deleted = remove_bib(&txn, bib_id)?;
         txn.commit()?;
         Ok(deleted)
     }
@@ -402,6 +393,7 @@ fn upsert_one(txn: &WriteTransaction, mut record: Record, source: &str) -> Resul
     let mut by_isbn = txn.open_multimap_table(BIB_BY_ISBN)?;
     let existing = by_control.get(key.as_str())?.map(|v| v.value());
     let now = now();
+    let mut replaced: Option<(StoredBib, u32)> = None;
     let outcome = match existing {
         Some(id) => {
             let old = bibs.get(id)?.map(|v| StoredBib::decode(id, v.value())).transpose()?;
@@ -423,6 +415,7 @@ fn upsert_one(txn: &WriteTransaction, mut record: Record, source: &str) -> Resul
                 marc,
             };
             bibs.insert(id, stored.encode().as_slice())?;
+            replaced = Some((old, stored.version));
             Outcome::Updated(id)
         }
         None => {
@@ -441,12 +434,17 @@ fn upsert_one(txn: &WriteTransaction, mut record: Record, source: &str) -> Resul
         by_isbn.insert(isbn.as_str(), id)?;
     }
     drop((by_control, bibs, by_isbn));
+    if let Some((old, version)) = replaced {
+        // The history of a record is whole whichever way it changed.
+        crate::cataloguing::history::keep_version(txn, &old, "import")?;
+        crate::cataloguing::history::write_author(txn, id, version, "import")?;
+    }
     append_change(txn, id, kind)?;
     crate::oai::stamp(txn, id, now, &record, false)?;
     Ok(outcome)
 }
 
-fn next_bib_id(txn: &WriteTransaction) -> Result<u64> {
+pub(crate) fn next_bib_id(txn: &WriteTransaction) -> Result<u64> {
     let mut meta = txn.open_table(META)?;
     let next = meta.get("next_bib_id")?.map_or(1, |v| v.value());
     meta.insert("next_bib_id", next + 1)?;
@@ -465,7 +463,7 @@ pub(crate) fn key_of(organisation: &str, number: &str) -> String {
     format!("{}\u{1f}{}", organisation.trim(), number.trim())
 }
 
-fn control_key(record: &Record) -> String {
+pub(crate) fn control_key(record: &Record) -> String {
     key_of(record.control_organisation().unwrap_or(""), record.control_number().unwrap_or(""))
 }
 
@@ -475,4 +473,35 @@ fn isbns(record: &Record) -> Vec<String> {
     out.sort();
     out.dedup();
     out
+}
+
+/// Adds a record's ISBNs to the ISBN lookup, inside `txn`.
+pub(crate) fn index_isbns(txn: &WriteTransaction, bib_id: u64, record: &Record) -> Result<()> {
+    let mut by_isbn = txn.open_multimap_table(BIB_BY_ISBN)?;
+    for isbn in isbns(record) {
+        by_isbn.insert(isbn.as_str(), bib_id)?;
+    }
+    Ok(())
+}
+
+/// Removes a record's ISBNs from the ISBN lookup, inside `txn`.
+pub(crate) fn unindex_isbns(txn: &WriteTransaction, bib_id: u64, record: &Record) -> Result<()> {
+    let mut by_isbn = txn.open_multimap_table(BIB_BY_ISBN)?;
+    for isbn in isbns(record) {
+        by_isbn.remove(isbn.as_str(), bib_id)?;
+    }
+    Ok(())
+}
+
+/// Removes a record and its lookups inside `txn`, with its deletion in the change feed and
+/// its OAI-PMH tombstone; `false` if there was none. The caller has dealt with its items.
+pub(crate) fn remove_bib(txn: &WriteTransaction, bib_id: u64) -> Result<bool> {
+    let old = txn.open_table(BIBS)?.remove(bib_id)?.map(|v| StoredBib::decode(bib_id, v.value())).transpose()?;
+    let Some(old) = old else { return Ok(false) };
+    let record = old.record()?;
+    txn.open_table(BIB_BY_CONTROL)?.remove(control_key(&record).as_str())?;
+    unindex_isbns(txn, bib_id, &record)?;
+    append_change(txn, bib_id, ChangeKind::Deleted)?;
+    crate::oai::stamp(txn, bib_id, now(), &record, true)?;
+    Ok(true)
 }

@@ -336,6 +336,7 @@ pub(crate) fn insert_item(txn: &WriteTransaction, item: &NewItem) -> Result<Item
     txn.open_table(ITEM_BY_BARCODE)?.insert(row.barcode.as_str(), id)?;
     txn.open_multimap_table(ITEMS_BY_BIB)?.insert(row.bib, id)?;
     append_change(txn, row.bib, ChangeKind::Holdings)?;
+    crate::cataloguing::copies::note_added(txn, id, super::jst_date(jiff::Timestamp::now()))?;
     Ok(row.into_item(id))
 }
 
@@ -384,7 +385,7 @@ pub(crate) fn replace_item(txn: &WriteTransaction, id: u64, item: &NewItem) -> R
 }
 
 /// Deletes an item inside `txn`; `false` if there was none.
-fn remove_item(txn: &WriteTransaction, id: u64) -> Result<bool> {
+pub(crate) fn remove_item(txn: &WriteTransaction, id: u64) -> Result<bool> {
     let old = get_row::<ItemRow>(&txn.open_table(ITEMS)?, "item", id)?;
     let Some(old) = old else { return Ok(false) };
     if let Some(loan) = get_loan(&txn.open_table(LOANS)?, id)? {

@@ -52,6 +52,7 @@ pub use calendar::ClosedDay;
 pub use hold::{Hold, HoldState};
 pub use import::{RowRejection, RowReport};
 pub use item::{Item, ItemStatus, NewItem};
+pub(crate) use item::{get_item, insert_item, item_by_barcode_in, remove_item, replace_item};
 pub use loan::{CheckinOutcome, Loan};
 pub use notice::{Notice, NoticeKind};
 pub use patron::{NewPatron, Patron, PatronCategory};

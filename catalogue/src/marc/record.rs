@@ -48,6 +48,9 @@ pub struct Subfield {
 pub struct Tag([u8; 3]);
 
 impl Tag {
+    /// Tag 999, a fallback for code that builds tags from literals.
+    pub(crate) const DIGITS_999: Tag = Tag(*b"999");
+
     /// A tag from three bytes, if each is an ASCII letter or digit.
     pub fn new(bytes: [u8; 3]) -> Option<Tag> {
         bytes.iter().all(u8::is_ascii_alphanumeric).then_some(Tag(bytes))

@@ -661,6 +661,11 @@ pub(crate) fn version_6_tables() -> (Vec<&'static str>, Vec<&'static str>) {
     (vec!["oai_stamps", "oai_stamp_of"], vec![])
 }
 
+/// The tables schema version 7 added: cataloguing.
+pub(crate) fn version_7_tables() -> (Vec<&'static str>, Vec<&'static str>) {
+    (vec!["bib_versions", "item_details", "cataloguing_settings"], vec![])
+}
+
 /// Turns a catalogue file back into schema version `version`, as far as the meta table
 /// goes, dropping the tables later versions added when `drop_tables` is set.
 pub(crate) fn set_schema(layout: &DataLayout, tenant: &TenantCode, version: u64, drop_tables: bool) {
@@ -668,10 +673,16 @@ pub(crate) fn set_schema(layout: &DataLayout, tenant: &TenantCode, version: u64,
     let txn = db.begin_write().unwrap();
     if drop_tables {
         let mut dropped = (Vec::new(), Vec::new());
-        for (at, (tables, multimaps)) in
-            [circulation_tables(), version_3_tables(), version_4_tables(), version_5_tables(), version_6_tables()]
-                .into_iter()
-                .enumerate()
+        for (at, (tables, multimaps)) in [
+            circulation_tables(),
+            version_3_tables(),
+            version_4_tables(),
+            version_5_tables(),
+            version_6_tables(),
+            version_7_tables(),
+        ]
+        .into_iter()
+        .enumerate()
         {
             if at as u64 + 2 > version {
                 dropped.0.extend(tables);
@@ -725,9 +736,14 @@ fn a_schema_1_file_is_migrated_to_the_current_version() {
     catalogue.add_item(&NewItem::new(before[0].id, "1000001", "chuo")).unwrap();
     drop(catalogue);
     let names = table_names(&scratch.layout, &tenant);
-    for (tables, multimaps) in
-        [circulation_tables(), version_3_tables(), version_4_tables(), version_5_tables(), version_6_tables()]
-    {
+    for (tables, multimaps) in [
+        circulation_tables(),
+        version_3_tables(),
+        version_4_tables(),
+        version_5_tables(),
+        version_6_tables(),
+        version_7_tables(),
+    ] {
         assert!(tables.iter().chain(&multimaps).all(|t| names.contains(*t)), "{names:?}");
     }
 

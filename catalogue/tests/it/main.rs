@@ -7,6 +7,8 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod backup;
+mod cataloguing;
+mod cataloguing_validate;
 mod circulation;
 mod circulation_model;
 mod circulation_rules;
