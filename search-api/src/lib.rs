@@ -16,6 +16,7 @@
 
 mod analyze;
 mod api;
+mod cataloguing;
 mod circulation;
 pub mod demo;
 mod error;

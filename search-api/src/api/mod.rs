@@ -303,7 +303,9 @@ async fn record(
         let shown = id.clone();
         blocking(move || {
             let bib = library.catalogue.get(bib_id)?.ok_or_else(|| ApiError::no_record(&shown))?;
-            Ok(match format {
+            // The version, for a staff client to send back in If-Match when it saves.
+            let etag = crate::cataloguing::api::etag(bib.version);
+            let mut response = match format {
                 RecordFormat::Marc => {
                     // As every export writes it: control fields first, nothing repaired.
                     let marc = catalogue::iso2709_record(&bib.record()?).map_err(|reason| {
@@ -332,7 +334,9 @@ async fn record(
                         .into_response()
                 }
                 RecordFormat::Json => Json(RecordView::build(&library, &bib)?).into_response(),
-            })
+            };
+            response.headers_mut().insert(header::ETAG, etag);
+            Ok(response)
         })
         .await
     };

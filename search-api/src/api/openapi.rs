@@ -380,6 +380,7 @@ pub fn openapi_document() -> Value {
     {
         schemas.extend(circulation);
     }
+    crate::cataloguing::openapi::extend(&mut document);
     document
 }
 

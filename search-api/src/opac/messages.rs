@@ -497,8 +497,9 @@ const MESSAGES: &[(&str, &str, &str)] = &[
 ];
 
 static TABLES: LazyLock<[BTreeMap<&'static str, &'static str>; 2]> = LazyLock::new(|| {
-    let ja = MESSAGES.iter().map(|(key, ja, _)| (*key, *ja)).collect();
-    let en = MESSAGES.iter().map(|(key, _, en)| (*key, *en)).collect();
+    let all = || MESSAGES.iter().chain(crate::cataloguing::messages::MESSAGES);
+    let ja = all().map(|(key, ja, _)| (*key, *ja)).collect();
+    let en = all().map(|(key, _, en)| (*key, *en)).collect();
     [ja, en]
 });
 
@@ -581,7 +582,7 @@ mod tests {
     #[test]
     fn every_key_once_with_both_languages() {
         let mut seen = std::collections::BTreeSet::new();
-        for (key, ja, en) in MESSAGES {
+        for (key, ja, en) in MESSAGES.iter().chain(crate::cataloguing::messages::MESSAGES) {
             assert!(seen.insert(*key), "{key} twice");
             assert!(!ja.is_empty() && !en.is_empty(), "{key} lacks a language");
             let count = |s: &str| (0..4).filter(|n| s.contains(&format!("{{{n}}}"))).count();

@@ -21,7 +21,7 @@ pub(crate) const CSP: &str = "default-src 'self'; img-src 'self' data:; style-sr
                               frame-ancestors 'none'; base-uri 'none'; form-action 'self'";
 
 /// The templates, by name (the `.html` suffix turns auto-escaping on).
-const TEMPLATES: [(&str, &str); 22] = [
+const TEMPLATES: [(&str, &str); 28] = [
     ("base.html", include_str!("../../templates/base.html")),
     ("macros.html", include_str!("../../templates/macros.html")),
     ("home.html", include_str!("../../templates/home.html")),
@@ -44,6 +44,12 @@ const TEMPLATES: [(&str, &str); 22] = [
     ("my_settings.html", include_str!("../../templates/my_settings.html")),
     ("my_totp.html", include_str!("../../templates/my_totp.html")),
     ("my_recovery.html", include_str!("../../templates/my_recovery.html")),
+    ("cataloguing_nav.html", include_str!("../../templates/cataloguing_nav.html")),
+    ("cataloguing_form.html", include_str!("../../templates/cataloguing_form.html")),
+    ("cataloguing_record.html", include_str!("../../templates/cataloguing_record.html")),
+    ("cataloguing_marc.html", include_str!("../../templates/cataloguing_marc.html")),
+    ("cataloguing_history.html", include_str!("../../templates/cataloguing_history.html")),
+    ("cataloguing_copy.html", include_str!("../../templates/cataloguing_copy.html")),
 ];
 
 static ENVIRONMENT: OnceLock<Result<Environment<'static>, String>> = OnceLock::new();

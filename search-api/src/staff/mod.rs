@@ -20,17 +20,18 @@ mod api;
 pub(crate) mod circulation;
 pub(crate) mod cookies;
 mod desk;
-mod guard;
+pub(crate) mod guard;
 mod import;
 mod limit;
 pub(crate) mod login;
-mod pages;
+pub(crate) mod pages;
 
 use axum::Router;
 use axum::http::Method;
 use axum::routing::{MethodRouter, delete, get, post, put};
 use catalogue::Function;
 
+use crate::cataloguing::{api as cat_api, pages as cat_pages};
 use crate::server::AppState;
 
 pub(crate) use guard::form_field as guard_form_field;
@@ -143,6 +144,34 @@ pub static STAFF_ROUTES: &[StaffRoute] = &[
     StaffRoute::api(Method::PUT, "/api/v1/{tenant}/policies", SETTINGS, || put(circulation::put_policy)),
     StaffRoute::api(Method::POST, "/api/v1/{tenant}/items", ITEMS, || post(circulation::create_item)),
     StaffRoute::api(Method::PUT, "/api/v1/{tenant}/items/{barcode}", ITEMS, || put(circulation::update_item)),
+    // Cataloguing (crate::cataloguing): records, versions, copies, copy cataloguing.
+    StaffRoute::api(Method::POST, "/api/v1/{tenant}/records", ITEMS, || post(cat_api::create)),
+    StaffRoute::api(Method::PUT, "/api/v1/{tenant}/records/{id}", ITEMS, || put(cat_api::replace)),
+    StaffRoute::api(Method::DELETE, "/api/v1/{tenant}/records/{id}", ITEMS, || delete(cat_api::remove)),
+    StaffRoute::api(Method::GET, "/api/v1/{tenant}/records/{id}/versions", ITEMS, || get(cat_api::versions)),
+    StaffRoute::api(Method::GET, "/api/v1/{tenant}/records/{id}/versions/{version}", ITEMS, || get(cat_api::version)),
+    StaffRoute::api(Method::POST, "/api/v1/{tenant}/records/{id}/versions/{version}/restore", ITEMS, || {
+        post(cat_api::restore)
+    }),
+    StaffRoute::api(Method::POST, "/api/v1/{tenant}/records/{id}/copies", ITEMS, || post(cat_api::add_copies)),
+    StaffRoute::api(Method::POST, "/api/v1/{tenant}/items/{barcode}/withdraw", ITEMS, || post(cat_api::withdraw)),
+    StaffRoute::api(Method::GET, "/api/v1/{tenant}/cataloguing/targets", ITEMS, || get(cat_api::targets)),
+    StaffRoute::api(Method::PUT, "/api/v1/{tenant}/cataloguing/targets", SETTINGS, || put(cat_api::put_targets)),
+    StaffRoute::api(Method::GET, "/api/v1/{tenant}/cataloguing/copy", ITEMS, || get(cat_api::copy)),
+    StaffRoute::page(Method::GET, "/{tenant}/staff/records/new", ITEMS, || get(cat_pages::new_form)),
+    StaffRoute::page(Method::POST, "/{tenant}/staff/records/new", ITEMS, || post(cat_pages::create)),
+    StaffRoute::page(Method::GET, "/{tenant}/staff/records/{id}", ITEMS, || get(cat_pages::record)),
+    StaffRoute::page(Method::GET, "/{tenant}/staff/records/{id}/form", ITEMS, || get(cat_pages::edit_form)),
+    StaffRoute::page(Method::POST, "/{tenant}/staff/records/{id}/form", ITEMS, || post(cat_pages::save_form)),
+    StaffRoute::page(Method::GET, "/{tenant}/staff/records/{id}/marc", ITEMS, || get(cat_pages::editor)),
+    StaffRoute::page(Method::POST, "/{tenant}/staff/records/{id}/marc", ITEMS, || post(cat_pages::save_editor)),
+    StaffRoute::page(Method::POST, "/{tenant}/staff/records/{id}/copies", ITEMS, || post(cat_pages::add_copies)),
+    StaffRoute::page(Method::POST, "/{tenant}/staff/records/{id}/withdraw", ITEMS, || post(cat_pages::withdraw)),
+    StaffRoute::page(Method::POST, "/{tenant}/staff/records/{id}/delete", ITEMS, || post(cat_pages::delete)),
+    StaffRoute::page(Method::GET, "/{tenant}/staff/records/{id}/history", ITEMS, || get(cat_pages::history)),
+    StaffRoute::page(Method::POST, "/{tenant}/staff/records/{id}/history", ITEMS, || post(cat_pages::restore)),
+    StaffRoute::page(Method::GET, "/{tenant}/staff/copy-cataloguing", ITEMS, || get(cat_pages::copy_search)),
+    StaffRoute::page(Method::POST, "/{tenant}/staff/copy-cataloguing", ITEMS, || post(cat_pages::copy_take)),
     StaffRoute::page(Method::GET, "/{tenant}/staff/", Access::Function(Function::View), || get(pages::home)),
     StaffRoute::page(Method::GET, "/{tenant}/staff/desk", CIRCULATION, || get(desk::desk)),
     StaffRoute::page(Method::POST, "/{tenant}/staff/desk", CIRCULATION, || post(desk::scan)),

@@ -34,29 +34,29 @@ use crate::server::{AppState, Library, Principal};
 const LOGIN_COOKIE_SECONDS: i64 = 60 * 60;
 
 /// What a page needs to know about its request.
-pub(super) struct Ctx {
-    pub(super) lang: Lang,
+pub(crate) struct Ctx {
+    pub(crate) lang: Lang,
     path: String,
     raw: Option<String>,
 }
 
 impl Ctx {
-    pub(super) fn new(uri: &Uri, headers: &HeaderMap) -> Ctx {
+    pub(crate) fn new(uri: &Uri, headers: &HeaderMap) -> Ctx {
         let raw = uri.query().map(str::to_owned);
         let param = raw.as_deref().and_then(lang_param);
         Ctx { lang: Lang::negotiate(param.as_deref(), headers), path: uri.path().to_owned(), raw }
     }
 
-    pub(super) fn frame(&self, title: &str, library: Option<&Library>) -> Frame {
+    pub(crate) fn frame(&self, title: &str, library: Option<&Library>) -> Frame {
         Frame::new(self.lang, title.to_owned(), &self.path, self.raw.as_deref(), library.map(LibraryRef::of), None)
     }
 
-    pub(super) fn t(&self, key: &'static str) -> &'static str {
+    pub(crate) fn t(&self, key: &'static str) -> &'static str {
         text(self.lang, key)
     }
 
     /// A rendered page, never cached.
-    pub(super) fn page<S: Serialize>(&self, status: StatusCode, template: &str, context: &S) -> Response {
+    pub(crate) fn page<S: Serialize>(&self, status: StatusCode, template: &str, context: &S) -> Response {
         let mut response = match render(template, context) {
             Ok(html) => page(status, html, None),
             Err(err) => self.message(None, err.status, self.t("error_title_500"), err.message().to_owned(), Vec::new()),
@@ -92,7 +92,7 @@ impl Ctx {
     }
 
     /// An error as a page.
-    pub(super) fn error(&self, library: Option<&Library>, err: ApiError) -> Response {
+    pub(crate) fn error(&self, library: Option<&Library>, err: ApiError) -> Response {
         let err = err.in_lang(self.lang);
         let heading = match err.status {
             StatusCode::NOT_FOUND => self.t("error_title_404"),
@@ -126,7 +126,7 @@ fn password_url(library: &Library) -> String {
     format!("/{}/staff/password", library.tenant.code)
 }
 
-pub(super) fn see_other(location: &str) -> Response {
+pub(crate) fn see_other(location: &str) -> Response {
     let mut response = StatusCode::SEE_OTHER.into_response();
     if let Ok(value) = HeaderValue::from_str(location) {
         response.headers_mut().insert(header::LOCATION, value);
@@ -367,6 +367,8 @@ pub(crate) async fn home(State(state): State<AppState>, staff: Staff, uri: Uri, 
         csrf: String,
         /// The circulation desk, for a session that may use it.
         desk_url: Option<String>,
+        /// Cataloguing: a new record, copy cataloguing (with `catalogue_edit`).
+        cataloguing: Option<(String, String)>,
     }
     let ctx = Ctx::new(&uri, &headers);
     let system = state.system().clone();
@@ -393,6 +395,9 @@ pub(crate) async fn home(State(state): State<AppState>, staff: Staff, uri: Uri, 
         logout_url: format!("/{}/staff/logout", staff.tenant()),
         csrf: session.csrf_token().expose().to_owned(),
         desk_url: session.may(staff.tenant(), Function::Circulation).then(|| format!("/{}/staff/desk", staff.tenant())),
+        cataloguing: session.may(staff.tenant(), Function::CatalogueEdit).then(|| {
+            (format!("/{}/staff/records/new", staff.tenant()), format!("/{}/staff/copy-cataloguing", staff.tenant()))
+        }),
     };
     ctx.page(StatusCode::OK, "staff_home.html", &context)
 }

@@ -19,22 +19,22 @@ use crate::support::{JAPAN_MARC, TestData};
 const NEW_PASSWORD: &str = "hikari-no-michi-91-kaze";
 const PATRON_PASSWORD: &str = "yomu-koto-ga-suki-42";
 
-struct Answer {
-    status: StatusCode,
-    headers: HeaderMap,
-    body: String,
+pub(crate) struct Answer {
+    pub(crate) status: StatusCode,
+    pub(crate) headers: HeaderMap,
+    pub(crate) body: String,
 }
 
 impl Answer {
-    fn json(&self) -> Value {
+    pub(crate) fn json(&self) -> Value {
         serde_json::from_str(&self.body).unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.body))
     }
 
-    fn code(&self) -> String {
+    pub(crate) fn code(&self) -> String {
         self.json()["code"].as_str().unwrap_or("").to_owned()
     }
 
-    fn location(&self) -> &str {
+    pub(crate) fn location(&self) -> &str {
         self.headers.get(header::LOCATION).and_then(|v| v.to_str().ok()).unwrap_or("")
     }
 
@@ -52,7 +52,7 @@ impl Answer {
     }
 }
 
-async fn send(app: &Router, request: Request<Body>) -> Answer {
+pub(crate) async fn send(app: &Router, request: Request<Body>) -> Answer {
     let response = app.clone().oneshot(request).await.unwrap();
     let status = response.status();
     let headers = response.headers().clone();
@@ -60,7 +60,7 @@ async fn send(app: &Router, request: Request<Body>) -> Answer {
     Answer { status, headers, body: String::from_utf8_lossy(&bytes).into_owned() }
 }
 
-fn api(method: Method, uri: &str, body: Option<Value>, token: &str) -> Request<Body> {
+pub(crate) fn api(method: Method, uri: &str, body: Option<Value>, token: &str) -> Request<Body> {
     let request = Request::builder()
         .method(method)
         .uri(uri)
@@ -78,7 +78,12 @@ fn page(uri: &str, cookies: &[(&str, &str)]) -> Request<Body> {
     request.body(Body::empty()).unwrap()
 }
 
-fn form(uri: &str, cookies: &[(&str, &str)], bearer: Option<&str>, fields: &[(&str, &str)]) -> Request<Body> {
+pub(crate) fn form(
+    uri: &str,
+    cookies: &[(&str, &str)],
+    bearer: Option<&str>,
+    fields: &[(&str, &str)],
+) -> Request<Body> {
     let mut request = Request::post(uri).header(header::CONTENT_TYPE, "application/x-www-form-urlencoded");
     let cookie = cookies.iter().map(|(n, v)| format!("{n}={v}")).collect::<Vec<_>>().join("; ");
     if !cookie.is_empty() {
@@ -90,17 +95,17 @@ fn form(uri: &str, cookies: &[(&str, &str)], bearer: Option<&str>, fields: &[(&s
     request.body(Body::from(serde_urlencoded::to_string(fields).unwrap())).unwrap()
 }
 
-struct Fixture {
+pub(crate) struct Fixture {
     // Dropped last: the folder goes when the state is gone.
-    app: Router,
-    state: search_api::AppState,
-    clock: ManualClock,
-    data: TestData,
+    pub(crate) app: Router,
+    pub(crate) state: search_api::AppState,
+    pub(crate) clock: ManualClock,
+    pub(crate) data: TestData,
 }
 
 /// A library `tosho` of JAPAN/MARC records, a tenant admin logged in (its Bearer token),
 /// and `prepare` run on the catalogue before the server opens it.
-async fn fixture(name: &str, prepare: impl FnOnce(&Catalogue)) -> (Fixture, String) {
+pub(crate) async fn fixture(name: &str, prepare: impl FnOnce(&Catalogue)) -> (Fixture, String) {
     let data = TestData::new(name);
     let catalogue = data.tenant("tosho", "栞市立図書館", &[JAPAN_MARC]);
     prepare(&catalogue);

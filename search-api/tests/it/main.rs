@@ -5,6 +5,7 @@
 
 mod analyze;
 mod api;
+mod cataloguing;
 mod circulation;
 mod crash;
 mod mailer;
