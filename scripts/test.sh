@@ -24,6 +24,8 @@ command -v openssl >/dev/null || need_apt+=(openssl)
 [ -x /usr/bin/chromium ] || need_apt+=(chromium)
 fc-list 2>/dev/null | grep -qi "Noto Sans CJK" || need_apt+=(fonts-noto-cjk)
 command -v node >/dev/null || need_apt+=(nodejs npm)
+# Zebra is the second SRU server copy cataloguing is tried against (search-api tests/e2e/zebra).
+command -v zebrasrv >/dev/null || need_apt+=(idzebra-2.0-utils idzebra-2.0-common libidzebra-2.0-mod-dom)
 if [ ${#need_apt[@]} -gt 0 ]; then
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq

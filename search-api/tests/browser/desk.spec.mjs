@@ -15,12 +15,13 @@
 // SHIORI_DESK_ITEM    the item to lend (default 1000000001: on the shelf in the demo)
 // CHROMIUM            the browser (default /usr/bin/chromium)
 
-import { createHmac } from "node:crypto";
 import { mkdtempSync, mkdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { createRequire } from "node:module";
+
+import { totp } from "./staff.mjs";
 
 const require = createRequire(import.meta.url);
 const { chromium } = require("playwright-core");
@@ -51,34 +52,6 @@ function check(condition, message) {
   }
 }
 
-/** RFC 4648 base 32 to bytes. */
-function base32(text) {
-  const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
-  let bits = 0;
-  let value = 0;
-  const out = [];
-  for (const c of text.replace(/=+$/, "").toUpperCase()) {
-    const i = alphabet.indexOf(c);
-    if (i < 0) continue;
-    value = (value << 5) | i;
-    bits += 5;
-    if (bits >= 8) {
-      out.push((value >>> (bits - 8)) & 0xff);
-      bits -= 8;
-    }
-  }
-  return Buffer.from(out);
-}
-
-/** The RFC 6238 code (HMAC-SHA1, 6 digits, 30 s) for a time in seconds. */
-function totp(secret, seconds) {
-  const counter = Buffer.alloc(8);
-  counter.writeBigUInt64BE(BigInt(Math.floor(seconds / 30)));
-  const mac = createHmac("sha1", base32(secret)).update(counter).digest();
-  const offset = mac[mac.length - 1] & 0x0f;
-  const code = (mac.readUInt32BE(offset) & 0x7fffffff) % 1000000;
-  return String(code).padStart(6, "0");
-}
 
 async function accessibility(page, name) {
   if (!(await page.evaluate(() => typeof window.axe === "object"))) {

@@ -24,6 +24,8 @@ command -v node >/dev/null || missing+=("node (apt-get install -y nodejs npm)")
 [ -d "$here/node_modules/playwright-core" ] && [ -f "$here/node_modules/axe-core/axe.min.js" ] \
   || missing+=("playwright-core and axe-core (cd $here && npm ci)")
 [ -f "$fixture" ] || missing+=("the MARC fixture $fixture (../shared/fixtures beside the workspace)")
+[ -z "${SHIORI_CREDENTIALS:-}" ] || command -v zebrasrv >/dev/null \
+  || missing+=("zebrasrv for copy cataloguing (apt-get install -y idzebra-2.0-utils idzebra-2.0-common libidzebra-2.0-mod-dom)")
 if [ ${#missing[@]} -gt 0 ]; then
   echo "browser test: cannot run, missing:" >&2
   printf '  - %s\n' "${missing[@]}" >&2
@@ -45,6 +47,13 @@ if [ -n "${SHIORI_URL:-}" ]; then
     CHROMIUM="$chromium" node "$here/desk.spec.mjs"
     echo "== chromium: マイページ, the staff patron page and phone layouts of $SHIORI_URL"
     CHROMIUM="$chromium" node "$here/patron.spec.mjs"
+    # Copy cataloguing needs a second SRU server nobody on this project wrote: Zebra, on
+    # the JAPAN/MARC records, started here and stopped on exit.
+    zebra_work="$(mktemp -d)"
+    trap '"$workspace/search-api/tests/e2e/zebra/stop.sh" "$zebra_work" >/dev/null 2>&1 || true; rm -rf "$zebra_work"' EXIT
+    zebra_line="$("$workspace/search-api/tests/e2e/zebra/start.sh" "$fixture" "$zebra_work")"
+    echo "== chromium: cataloguing on $SHIORI_URL (copy cataloguing from Zebra, ${zebra_line#SRU })"
+    CHROMIUM="$chromium" SHIORI_ZEBRA_SRU="${zebra_line#SRU }" node "$here/cataloguing.spec.mjs"
   fi
   exit 0
 fi
