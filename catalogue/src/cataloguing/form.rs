@@ -591,7 +591,9 @@ impl CatalogueForm {
             form.isbn = text(Some(isbn_field), 'a');
             form.price = text(Some(isbn_field), 'c');
         }
-        if let Some(class) = record.fields_with_tag("084").next() {
+        // The NDC is the 084 whose $2 is njb/…; another scheme's 084 (kktb, say) is not it.
+        let is_ndc = |f: &&Field| f.subfield_values('2').next().is_some_and(|s| s.starts_with("njb"));
+        if let Some(class) = record.fields_with_tag("084").find(is_ndc) {
             form.ndc = text(Some(class), 'a');
             form.ndc_edition = match class.subfield_values('2').next() {
                 Some("njb/10") => "10".to_string(),

@@ -159,7 +159,18 @@ fn editing_through_the_form_keeps_what_the_form_does_not_manage() {
         ],
     });
     assert_eq!(validate(&original), vec![]);
+    // Another scheme's 084 before the NDC (as JAPAN/MARC records have): not the NDC.
+    original.fields.insert(
+        4,
+        Field::Data {
+            tag: "084".parse().unwrap(),
+            ind1: ' ',
+            ind2: ' ',
+            subfields: vec![Subfield { code: 'a', value: "UE17".into() }, Subfield { code: '2', value: "kktb".into() }],
+        },
+    );
     let mut edited = CatalogueForm::from_record(&original);
+    assert_eq!((edited.ndc.as_str(), edited.ndc_edition.as_str()), ("023.1", "10"));
     edited.subtitle = "電子書籍の時代に".into();
     edited.subtitle_reading = "でんししょせき の じだい に".into();
     edited.audience = "juvenile".into();

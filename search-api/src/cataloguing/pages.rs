@@ -153,9 +153,22 @@ fn fill_readings(form: &mut CatalogueForm, reading_of: impl Fn(&str) -> String) 
     filled
 }
 
-/// `夏目, 漱石` -> `ナツメ, ソウセキ`: each part of a name read on its own.
+/// `夏目, 漱石` -> `ナツメ, ソウセキ`. The whole name is read first, as the dictionary reads
+/// a name best in one piece (太宰治 -> ダザイオサム, where 治 alone is チ), and split after
+/// the family name's reading; when they do not line up, each part is read on its own.
 fn name_reading(name: &str, reading_of: &impl Fn(&str) -> String) -> String {
-    name.split(',').map(|part| to_katakana(&reading_of(part.trim()))).collect::<Vec<_>>().join(", ")
+    let parts: Vec<&str> = name.split(',').map(str::trim).filter(|p| !p.is_empty()).collect();
+    if let [family, given] = parts.as_slice() {
+        let whole = to_katakana(&reading_of(&format!("{family}{given}")));
+        let family_reading = to_katakana(&reading_of(family));
+        if let Some(rest) = whole.strip_prefix(family_reading.as_str())
+            && !family_reading.is_empty()
+            && !rest.is_empty()
+        {
+            return format!("{family_reading}, {rest}");
+        }
+    }
+    parts.iter().map(|part| to_katakana(&reading_of(part))).collect::<Vec<_>>().join(", ")
 }
 
 #[derive(Serialize)]
@@ -1194,7 +1207,8 @@ struct CopyPage {
     targets: Vec<TargetChoice>,
     target: String,
     isbn: String,
-    title: String,
+    /// The title searched for (`title` is the page's).
+    query_title: String,
     author: String,
     searched: bool,
     total: u64,
@@ -1292,7 +1306,7 @@ async fn copy_page(state: &AppState, staff: &Staff, ctx: &Ctx, params: CopyParam
             .collect(),
         target,
         isbn: params.isbn,
-        title: params.title,
+        query_title: params.title,
         author: params.author,
         searched,
         total,

@@ -140,7 +140,7 @@ async function main() {
     console.log("the OPAC finds it");
     check(await opacFinds(page, "走れメロス", "走れメロス"), "by title");
     check(await opacFinds(page, "はしれめろす", "走れメロス"), "by its reading in hiragana");
-    const opac = await page.goto(`${base}search?q=${encodeURIComponent("走れメロス")}`);
+    const opac = await page.goto(`${base}?q=${encodeURIComponent("走れメロス")}`);
     check(opac && opac.status() === 200 && (await page.locator(".hit").count()) >= 1, "the OPAC page lists it");
 
     console.log("the MARC editor");
