@@ -97,7 +97,7 @@ impl Catalogue {
     /// Replaces record `bib_id` with `record` when it is still at `expected` — the version
     /// the librarian opened ([`Error::VersionMismatch`] otherwise, and nothing is written).
     /// The record must pass [`validate`]; its 003 + 001 may change but not to another
-    /// record's. The version it replaces is kept. A record identical to the stored one
+    /// record's, and a record without 001 keeps the stored 001 and 003. The version it replaces is kept. A record identical to the stored one
     /// changes nothing and keeps its version.
     pub fn replace_record(&self, bib_id: u64, record: Record, expected: u32, saver: Saver<'_>) -> Result<StoredBib> {
         refuse_problems(validate(&record))?;
@@ -375,6 +375,18 @@ fn encode(record: &Record) -> Result<Vec<u8>> {
 }
 
 /// The replacement of one record inside `txn`; see [`Catalogue::replace_record`].
+/// `record` with the 001 and 003 of `stored`.
+fn with_control_number_of(record: &Record, stored: &Record) -> Result<Record> {
+    let mut record = record.clone();
+    for (name, bytes) in [("001", b"001"), ("003", b"003")] {
+        if let Some(value) = stored.control_value(name) {
+            record.set_control(tag(bytes)?, value.to_owned());
+        }
+    }
+    record.fields.sort_by_key(|f| !f.tag().is_control());
+    Ok(record)
+}
+
 fn replace_in(
     txn: &WriteTransaction,
     bib_id: u64,
@@ -387,11 +399,20 @@ fn replace_in(
     if current.version != expected {
         return Err(Error::VersionMismatch { bib_id, expected, current: current.version });
     }
+    let old_record = current.record()?;
+    // A record sent without its 001 (an API client that leaves the control fields to the
+    // library) keeps the stored 001 and 003 rather than losing its number.
+    let kept;
+    let record = if record.control_number().is_none_or(|n| n.trim().is_empty()) {
+        kept = with_control_number_of(record, &old_record)?;
+        &kept
+    } else {
+        record
+    };
     let marc = encode(record)?;
     if marc == current.marc {
         return Ok(current);
     }
-    let old_record = current.record()?;
     let old_key = store::control_key(&old_record);
     let new_key = store::control_key(record);
     if new_key != old_key {

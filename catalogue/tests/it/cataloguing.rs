@@ -219,6 +219,13 @@ fn saves_are_versioned_and_a_stale_version_is_refused() {
     assert_eq!(cat.get(created.id).unwrap().unwrap().record().unwrap().fields, first.fields, "nothing written");
     assert_eq!(lib.changes_since(seq), [], "no change feed entry for a refusal");
 
+    // A record sent without its 001 keeps the library's number (and is the same record).
+    let mut anonymous = first.clone();
+    anonymous.fields.retain(|f| !matches!(f.tag().as_str(), "001" | "003"));
+    let same = cat.replace_record(created.id, anonymous, 2, FORM).unwrap();
+    assert_eq!(same.version, 2, "nothing changed");
+    assert_eq!(same.record().unwrap().control_number(), Some(number.as_str()));
+
     // An invalid record is refused with the field named, and nothing is written.
     let mut broken = first.clone();
     broken.fields.retain(|f| f.tag().as_str() != "245");
